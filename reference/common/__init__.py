@@ -1,0 +1,1 @@
+"""What every reference role shares: clock, SQLite store, API errors, body validation."""

@@ -1,0 +1,62 @@
+"""API errors and their one mapping to HTTP.
+
+Services raise `ApiError(status, code, message, field)`. Each role picks the body style its
+documents name; the handler renders it. Nothing else in a role builds an error response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers
+
+
+def tcs_body(err: ApiError) -> dict[str, Any]:
+    """The seeds' management-API shape (verifier seed: `"error": {"code", "message"}`)."""
+    error: dict[str, Any] = {"code": err.code, "message": err.message}
+    if err.field:
+        error["field"] = err.field
+    return {"error": error}
+
+
+def oauth_body(err: ApiError) -> dict[str, Any]:
+    """RFC 6749 §5.2 / OID4VCI 1.0 §8.3.1.2 shape: `error` + `error_description`."""
+    return {"error": err.code, "error_description": err.message}
+
+
+def orgwallet_body(err: ApiError) -> dict[str, Any]:
+    """The organisation wallet's documented shape: `errorCode` (the status) + `errorDescription`."""
+    return {"errorCode": err.status, "errorDescription": err.message}
+
+
+BodyStyle = Callable[[ApiError], dict[str, Any]]
+
+
+class OAuthError(ApiError):
+    """An error on an OAuth / OID4VCI / OID4VP wire endpoint: rendered in the OAuth shape."""
+
+
+def error_handlers(style: BodyStyle) -> dict[Any, Callable[..., Any]]:
+    async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        render = oauth_body if isinstance(exc, OAuthError) else style
+        return JSONResponse(render(exc), status_code=exc.status, headers=exc.headers)
+
+    async def on_not_found(request: Request, exc: Exception) -> JSONResponse:
+        status = getattr(exc, "status_code", 404)
+        code = "not_found" if status == 404 else "method_not_allowed" if status == 405 else "http_error"
+        return JSONResponse(style(ApiError(status, code, f"{request.method} {request.url.path}: "
+                                           f"{getattr(exc, 'detail', 'not found')}")),
+                            status_code=status)
+
+    return {ApiError: on_api_error, 404: on_not_found, 405: on_not_found}
