@@ -81,7 +81,8 @@ def _split_iota(text: str, msid: str) -> tuple[str | None, str]:
     return match.group(1), match.group(2)
 
 
-def _split_pattern(pattern: re.Pattern[str], grammar: str) -> Callable[[str, str], tuple[None, str]]:
+def _split_pattern(pattern: re.Pattern[str],
+                   grammar: str) -> Callable[[str, str], tuple[None, str]]:
     def split(text: str, msid: str) -> tuple[None, str]:
         if pattern.fullmatch(msid) is None:
             raise _invalid(text, grammar)

@@ -72,21 +72,23 @@ def _w3c_meta(meta: Mapping[str, Any], field_name: str, notes: list[Note]) -> Me
     return MetaConstraint(tuple(frozenset(types) for types in type_values))
 
 
-def _vct_types(credential: WalletCredential) -> frozenset[str]:
-    return frozenset((credential.vct,)) if credential.vct is not None else frozenset()
+# A credential's types as a tuple: one is read per credential when indexing, and a 1-tuple is
+# much cheaper than a frozenset; MetaConstraint subset tests accept any iterable.
+def _vct_types(credential: WalletCredential) -> tuple[str, ...]:
+    return (credential.vct,) if credential.vct is not None else ()
 
 
-def _doctype_types(credential: WalletCredential) -> frozenset[str]:
-    return frozenset((credential.doctype,)) if credential.doctype is not None else frozenset()
+def _doctype_types(credential: WalletCredential) -> tuple[str, ...]:
+    return (credential.doctype,) if credential.doctype is not None else ()
 
 
-def _w3c_types(credential: WalletCredential) -> frozenset[str]:
+def _w3c_types(credential: WalletCredential) -> tuple[str, ...]:
     types = credential.claims.get("type")
     if type(types) is str:
-        return frozenset((types,))
+        return (types,)
     if isinstance(types, list):
-        return frozenset(t for t in types if type(t) is str)
-    return frozenset()
+        return tuple(t for t in types if type(t) is str)
+    return ()
 
 
 def _any_path(path: ClaimsPathPointer, field_name: str) -> None:
@@ -111,7 +113,7 @@ MetaParser = Callable[[Mapping[str, Any], str, list[Note]], MetaConstraint]
 class FormatProfile:
     name: str
     parse_meta: MetaParser
-    credential_types: Callable[[WalletCredential], frozenset[str]]
+    credential_types: Callable[[WalletCredential], tuple[str, ...]]
     check_path: Callable[[ClaimsPathPointer, str], None] = _any_path
 
 
@@ -145,4 +147,4 @@ def profile_for(format_id: str) -> FormatProfile:
     known = FORMATS.get(format_id)
     if known is not None:
         return known
-    return FormatProfile(format_id, _unknown_meta(format_id), lambda credential: frozenset())
+    return FormatProfile(format_id, _unknown_meta(format_id), lambda credential: ())

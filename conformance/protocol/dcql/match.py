@@ -24,12 +24,13 @@ candidate).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, NamedTuple
 
 from conformance.protocol.dcql.authorities import authorities_match
-from conformance.protocol.dcql.model import CredentialQuery, CredentialSetQuery, DcqlQuery, Note
+from conformance.protocol.dcql.model import ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlQuery, Note
 from conformance.protocol.dcql.paths import ConcretePath
 from conformance.protocol.dcql.wallet import CredentialIndex, WalletCredential
 
@@ -190,22 +191,44 @@ def _claim_selector(query: CredentialQuery) -> ClaimSelector:
     return _first_claim_set(query)
 
 
-def _unique(paths: list[ConcretePath]) -> tuple[ConcretePath, ...]:
+def _unique(parts: Iterable[tuple[ConcretePath, ...]]) -> tuple[ConcretePath, ...]:
     # Two pointers may reach one claim (["a", null] and ["a", 0]); disclose it once.
-    return tuple(dict.fromkeys(paths))
+    return tuple(dict.fromkeys(chain.from_iterable(parts)))
+
+
+def _concatenate(parts: Iterable[tuple[ConcretePath, ...]]) -> tuple[ConcretePath, ...]:
+    return tuple(chain.from_iterable(parts))
+
+
+def _may_overlap(claims: Sequence[ClaimsQuery]) -> bool:
+    return any(a.path.may_overlap(b.path) for i, a in enumerate(claims) for b in claims[i + 1:])
 
 
 def _all_claims(query: CredentialQuery) -> ClaimSelector:
     claims = query.distinct_claims
+    disclosers = tuple(claim.disclose for claim in claims)
+    if all(claim.path.is_concrete for claim in claims):
+        # Each claim is one fixed path (distinct, so no duplicates): the disclosure is a constant.
+        constant: ClaimChoice = (None, tuple(claim.path.components for claim in claims))  # type: ignore[misc]
+
+        def select_fixed(root: Mapping[str, Any]) -> ClaimChoice | None:
+            for disclose in disclosers:
+                if not disclose(root):
+                    return None
+            return constant
+
+        return select_fixed
+
+    combine = _unique if _may_overlap(claims) else _concatenate
 
     def select(root: Mapping[str, Any]) -> ClaimChoice | None:
-        disclosed: list[ConcretePath] = []
-        for claim in claims:
-            paths = claim.disclose(root)
+        parts = []
+        for disclose in disclosers:
+            paths = disclose(root)
             if not paths:
                 return None
-            disclosed.extend(paths)
-        return None, _unique(disclosed)
+            parts.append(paths)
+        return None, combine(parts)
 
     return select
 
@@ -217,16 +240,16 @@ def _first_claim_set(query: CredentialQuery) -> ClaimSelector:
     def select(root: Mapping[str, Any]) -> ClaimChoice | None:
         evaluated: dict[str, tuple[ConcretePath, ...]] = {}
         for set_index, claim_set in enumerate(claim_sets):
-            disclosed: list[ConcretePath] = []
+            parts = []
             for claim_id in claim_set:
                 paths = evaluated.get(claim_id)
                 if paths is None:
                     paths = evaluated[claim_id] = by_id[claim_id].disclose(root)
                 if not paths:
                     break
-                disclosed.extend(paths)
+                parts.append(paths)
             else:
-                return set_index, _unique(disclosed)
+                return set_index, _unique(parts)
         return None
 
     return select

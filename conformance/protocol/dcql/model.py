@@ -1,17 +1,17 @@
 """The parsed DCQL query (OID4VP 1.0 §6): frozen values built once by `parse_query`, trusted after.
 
-Everything the matcher needs per credential is precomputed here (compiled paths, value sets,
-normalised authority values), so matching allocates as little as possible.
+What the matcher needs per credential is precomputed here (compiled path disclosures with their
+value tests, type alternatives, duplicate-free claims), so matching allocates as little as possible.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from conformance.protocol.dcql.paths import ClaimsPathPointer, ConcretePath
+from conformance.protocol.dcql.paths import ClaimsPathPointer, Disclosure
 
 ClaimValue = str | int | bool
 
@@ -46,41 +46,38 @@ class ClaimsQuery:
     path: ClaimsPathPointer
     id: str | None = None
     values: tuple[ClaimValue, ...] | None = None
-    _strings: frozenset[str] = field(init=False, repr=False, compare=False)
-    _numbers: frozenset[int] = field(init=False, repr=False, compare=False)
-    _booleans: frozenset[bool] = field(init=False, repr=False, compare=False)
+    disclose: Disclosure = field(init=False, repr=False, compare=False)
+    """`disclose(credential_claims)`: concrete paths of the selected claims that satisfy `values`;
+    `()` when none does. Elements whose value does not match count as absent (§6.4.1), so a
+    wildcard pointer discloses only the matching array elements."""
 
     def __post_init__(self) -> None:
-        # Split by JSON type because §6.3 wants "type and value" to match and Python's 1 == True.
-        values = self.values or ()
-        object.__setattr__(self, "_strings", frozenset(v for v in values if type(v) is str))
-        object.__setattr__(self, "_numbers", frozenset(v for v in values if type(v) is int))
-        object.__setattr__(self, "_booleans", frozenset(v for v in values if type(v) is bool))
+        accept = _value_test(self.values) if self.values is not None else None
+        object.__setattr__(self, "disclose", self.path.disclosure(accept))
 
     def accepts_value(self, value: Any) -> bool:
         """§6.3 / §6.4.1: same JSON type and value as one of `values` (always true without `values`)."""
-        if self.values is None:
-            return True
+        return self.values is None or _value_test(self.values)(value)
+
+
+def _value_test(values: tuple[ClaimValue, ...]) -> Callable[[Any], bool]:
+    # Split by JSON type because §6.3 wants "type and value" to match and Python's 1 == True.
+    strings = frozenset(v for v in values if type(v) is str)
+    numbers = frozenset(v for v in values if type(v) is int)
+    booleans = frozenset(v for v in values if type(v) is bool)
+
+    def accept(value: Any) -> bool:
         kind = type(value)
         if kind is str:
-            return value in self._strings
+            return value in strings
         if kind is bool:
-            return value in self._booleans
+            return value in booleans
         if kind is int or kind is float:
             # JSON has one number type: 1.0 in a credential is the integer 1 of the query.
-            return value in self._numbers
+            return value in numbers
         return False
 
-    def disclose(self, root: Any) -> tuple[ConcretePath, ...]:
-        """Concrete paths of the selected claims that satisfy `values`; `()` when none does.
-
-        Elements whose value does not match are treated as absent (§6.4.1), so a wildcard pointer
-        discloses only the matching array elements.
-        """
-        selection = self.path.select(root)
-        if self.values is None:
-            return tuple(path for path, _ in selection)
-        return tuple(path for path, value in selection if self.accepts_value(value))
+    return accept
 
 
 @dataclass(frozen=True)
@@ -102,11 +99,6 @@ class MetaConstraint:
     """
 
     alternatives: tuple[frozenset[str], ...] | None
-
-    def accepts(self, credential_types: frozenset[str]) -> bool:
-        if self.alternatives is None:
-            return True
-        return any(alternative <= credential_types for alternative in self.alternatives)
 
 
 @dataclass(frozen=True)

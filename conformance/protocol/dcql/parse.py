@@ -67,7 +67,9 @@ def parse_query(obj: Any, *, strict: bool = False) -> DcqlQuery:
     credential_sets = None
     if "credential_sets" in obj:
         raw_sets = _required_array(obj, "credential_sets", "")
-        credential_sets = tuple(_credential_set(entry, f"credential_sets[{i}]", seen) for i, entry in enumerate(raw_sets))
+        credential_sets = tuple(
+            _credential_set(entry, f"credential_sets[{i}]", seen) for i, entry in enumerate(raw_sets)
+        )
     if strict:
         for note in notes:
             if note.spec_violation:
@@ -206,7 +208,10 @@ def _values(obj: Mapping[str, Any], prefix: str) -> tuple[Any, ...] | None:
     return tuple(values)
 
 
-def _claim_sets(obj: Mapping[str, Any], prefix: str, claims: tuple[ClaimsQuery, ...] | None) -> tuple[tuple[str, ...], ...] | None:
+ClaimSets = tuple[tuple[str, ...], ...]
+
+
+def _claim_sets(obj: Mapping[str, Any], prefix: str, claims: tuple[ClaimsQuery, ...] | None) -> ClaimSets | None:
     if "claim_sets" not in obj:
         return None
     if claims is None:
@@ -226,7 +231,9 @@ def _claim_sets(obj: Mapping[str, Any], prefix: str, claims: tuple[ClaimsQuery, 
     return tuple(sets)
 
 
-def _trusted_authorities(obj: Mapping[str, Any], prefix: str, notes: list[Note]) -> tuple[TrustedAuthoritiesQuery, ...] | None:
+def _trusted_authorities(
+    obj: Mapping[str, Any], prefix: str, notes: list[Note]
+) -> tuple[TrustedAuthoritiesQuery, ...] | None:
     raw = _optional_array(obj, "trusted_authorities", prefix)
     if raw is None:
         return None
@@ -266,6 +273,7 @@ def _credential_set(raw: Any, prefix: str, query_ids: set[str]) -> CredentialSet
         for item, query_id in enumerate(option):
             if type(query_id) is not str or query_id not in query_ids:
                 raise DcqlError("dcql_unknown_credential_id", f"{field_name}[{item}] is {query_id!r}, which is not "
-                                "the id of a credential query in credentials (OID4VP 1.0 §6.2)", f"{field_name}[{item}]")
+                                "the id of a credential query in credentials (OID4VP 1.0 §6.2)",
+                                f"{field_name}[{item}]")
         options.append(tuple(option))
     return CredentialSetQuery(tuple(options), _optional_bool(obj, "required", prefix, True))

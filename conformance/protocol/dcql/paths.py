@@ -12,9 +12,9 @@ code over a `{namespace: {element: value}}` mapping; their shape is checked when
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from conformance.protocol.errors import DcqlError
 
@@ -104,29 +104,120 @@ def _select_general(components: tuple[PathComponent, ...], root: Any) -> Selecti
     return tuple(selection)
 
 
+Accept = Callable[[Any], bool]
+Disclosure = Callable[[Mapping[str, Any]], tuple[ConcretePath, ...]]
+
+
+_LOOKUP_ERRORS = (KeyError, TypeError, IndexError)
+
+
+def _walk(node: Any, keys: tuple[str, ...]) -> Any:
+    """Follow object keys from `node`; `_MISSING` when a key is absent or a node is not an object.
+
+    Subscripting instead of type-testing every step: on JSON values `node[key]` raises exactly when
+    §7.1.1 says "error" (a list, string, number or null indexed by a string) or "removed" (absent
+    key), and the try costs nothing on the path taken by credentials that have the claim.
+    """
+    try:
+        for key in keys:
+            node = node[key]
+    except _LOOKUP_ERRORS:
+        return _MISSING
+    return node
+
+
+def _compile_keys(keys: tuple[str, ...], accept: Accept | None) -> Disclosure:
+    """Pointers of strings only: at most one claim, and its concrete path is the pointer itself.
+
+    Compiled disclosures take the credential's claims, which `WalletCredential` guarantees to be a
+    mapping (§7.1.1 step 1: the root is the top-level JSON object), so `key in root` is a key test.
+    """
+    found = (keys,)  # shared by every credential that has the claim: no allocation per match
+    if len(keys) == 1 and accept is None:
+        (key,) = keys
+        return lambda root: found if key in root else ()
+
+    def disclose(root: Mapping[str, Any]) -> tuple[ConcretePath, ...]:
+        node = _walk(root, keys)
+        if node is _MISSING:
+            return ()
+        return found if accept is None or accept(node) else ()
+
+    return disclose
+
+
+_CACHED_INDICES = 16
+
+
+def _compile_trailing_wildcard(prefix: tuple[str, ...], accept: Accept | None) -> Disclosure:
+    """[key, ..., key, null]: every element of one array, the common shape for multi-valued claims."""
+    # Concrete paths for the first indices, built once and shared (tuples are immutable).
+    cached = tuple((*prefix, index) for index in range(_CACHED_INDICES))
+
+    def disclose(root: Mapping[str, Any]) -> tuple[ConcretePath, ...]:
+        node = _walk(root, prefix)
+        if node is _MISSING or (type(node) is not list and not is_array(node)):
+            return ()
+        found = []
+        for index, item in enumerate(node):
+            if accept is None or accept(item):
+                found.append(cached[index] if index < _CACHED_INDICES else (*prefix, index))
+        return tuple(found)
+
+    return disclose
+
+
+def _compile_general(components: tuple[PathComponent, ...], accept: Accept | None) -> Disclosure:
+    def disclose(root: Mapping[str, Any]) -> tuple[ConcretePath, ...]:
+        selection = _select_general(components, root)
+        return tuple(path for path, value in selection if accept is None or accept(value))
+
+    return disclose
+
+
 @dataclass(frozen=True)
 class ClaimsPathPointer:
-    """A validated pointer; `select(credential_claims)` processes it (§7.1.1)."""
+    """A validated pointer: `select` processes it (§7.1.1), `disclosure` compiles it for matching."""
 
     components: tuple[PathComponent, ...]
-    _select: Callable[[Any], Selection] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        components = self.components
-        if all(type(component) is str for component in components):
-            keys: tuple[str, ...] = components  # type: ignore[assignment]
-            object.__setattr__(self, "_select", lambda root: _select_keys(keys, root))
-        else:
-            object.__setattr__(self, "_select", lambda root: _select_general(components, root))
 
     def select(self, root: Any) -> Selection:
         """The selected (concrete path, value) pairs; `()` where §7.1.1 returns an error."""
-        return self._select(root)
+        if all(type(c) is str for c in self.components):
+            return _select_keys(self.components, root)  # type: ignore[arg-type]
+        return _select_general(self.components, root)
+
+    def disclosure(self, accept: Accept | None = None) -> Disclosure:
+        """A function from credential claims to the concrete paths of the selected elements that
+        `accept` (the claims query's `values` test) admits; `()` when none, or on error.
+
+        Same result as filtering `select`, specialised by pointer shape because matching calls it
+        once per claim per candidate credential.
+        """
+        components = self.components
+        if all(type(c) is str for c in components):
+            return _compile_keys(components, accept)  # type: ignore[arg-type]
+        if components[-1] is None and all(type(c) is str for c in components[:-1]):
+            return _compile_trailing_wildcard(components[:-1], accept)  # type: ignore[arg-type]
+        return _compile_general(components, accept)
+
+    def may_overlap(self, other: ClaimsPathPointer) -> bool:
+        """Whether both pointers can select the same concrete claim in some credential.
+
+        Position by position the components must be able to name the same node: equal, or a null
+        against an index or a null (both array steps); a string never names an array element.
+        """
+        if len(self.components) != len(other.components):
+            return False
+        for mine, theirs in zip(self.components, other.components, strict=True):
+            if mine == theirs and type(mine) is type(theirs):
+                continue
+            if (mine is None and type(theirs) is int) or (theirs is None and type(mine) is int):
+                continue
+            return False
+        return True
 
     @property
     def is_concrete(self) -> bool:
         """True when the pointer has no null wildcard (it names at most one claim)."""
         return None not in self.components
-
-    def as_json(self) -> list[PathComponent]:
-        return list(self.components)

@@ -21,7 +21,7 @@ from conformance.protocol.dcql.model import MetaConstraint
 from conformance.protocol.errors import DcqlError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WalletCredential:
     """One credential the wallet holds. `claims` is treated as read-only: do not mutate it."""
 
@@ -32,6 +32,11 @@ class WalletCredential:
     cryptographic_holder_binding: bool = True
     authority_ids: Mapping[str, frozenset[str]] | None = field(default=None, hash=False)
     doctype: str | None = None
+
+    def __post_init__(self) -> None:
+        # The claims are the root object of claims path processing (OID4VP 1.0 §7.1.1 step 1).
+        if not isinstance(self.claims, Mapping):
+            raise TypeError(f"WalletCredential.claims must be a mapping, got {type(self.claims).__name__}")
 
     @classmethod
     def from_json(cls, obj: Any, field_name: str = "credential") -> WalletCredential:
@@ -91,19 +96,24 @@ class CredentialIndex:
     Buckets hold wallet indices in ascending order, so matches come out in wallet order.
     """
 
-    __slots__ = ("credentials", "_by_format", "_by_type", "_types")
+    __slots__ = ("_by_format", "_by_type", "_types", "credentials")
 
     def __init__(self, credentials: Iterable[WalletCredential]) -> None:
         self.credentials: tuple[WalletCredential, ...] = tuple(credentials)
         by_format: dict[str, list[int]] = {}
         by_type: dict[tuple[str, str], list[int]] = {}
-        types: list[frozenset[str]] = []
+        types: list[tuple[str, ...]] = []
+        type_readers = {}
         for index, credential in enumerate(self.credentials):
-            credential_types = profile_for(credential.format).credential_types(credential)
+            fmt = credential.format
+            reader = type_readers.get(fmt)
+            if reader is None:
+                reader = type_readers[fmt] = profile_for(fmt).credential_types
+            credential_types = reader(credential)
             types.append(credential_types)
-            by_format.setdefault(credential.format, []).append(index)
+            by_format.setdefault(fmt, []).append(index)
             for credential_type in credential_types:
-                by_type.setdefault((credential.format, credential_type), []).append(index)
+                by_type.setdefault((fmt, credential_type), []).append(index)
         self._by_format = by_format
         self._by_type = by_type
         self._types = types
@@ -130,5 +140,5 @@ class CredentialIndex:
             if len(alternative) == 1:
                 found.update(bucket)
             else:
-                found.update(i for i in bucket if alternative <= self._types[i])
+                found.update(i for i in bucket if alternative.issubset(self._types[i]))
         return sorted(found)
