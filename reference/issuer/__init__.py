@@ -1,0 +1,3 @@
+"""The reference issuer: the issuer seed's management API over a real OID4VCI 1.0
+pre-authorized code flow, with did:iota and X.509 signing paths, Token Status List revocation
+and ledger notarization."""

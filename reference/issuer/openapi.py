@@ -1,0 +1,316 @@
+"""OpenAPI 3.1 description of the reference issuer, served at GET /openapi.json.
+
+The management API (X-API-Key) is described in full; the OID4VCI wire endpoints are listed with
+the shapes this issuer returns (the specs own their full definition). Tests validate real
+responses against these schemas, so the document cannot drift from the code.
+
+Deviations from the issuer seed, made visible here: the `tx_code` extension of POST /v1/offers
+(from the EUDIW connector seed), the `SUSPENDED` record status, the status endpoint, and
+`blockchain` / `on_chain_status` being null for off-chain credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+TIMESTAMP = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"}
+NULLABLE_TIMESTAMP = {"type": ["string", "null"],
+                      "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str,
+          media_type: str = "application/json") -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+def _oauth_error(description: str) -> dict[str, Any]:
+    return _json(_ref("OAuthError"), description)
+
+
+def _path_param(name: str, description: str, pattern: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if pattern:
+        schema["pattern"] = pattern
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": schema}
+
+
+def _body(schema_name: str, media_type: str = "application/json") -> dict[str, Any]:
+    return {"required": True, "content": {media_type: {"schema": _ref(schema_name)}}}
+
+
+API_KEY = [{"ApiKey": []}]
+UNAUTHORIZED = _error("X-API-Key missing or not valid.")
+TENANT = _path_param("tenant", "A tenant id; the Credential Issuer identifier is {base}/{tenant}.")
+
+PATHS: dict[str, Any] = {
+    "/v1/offers": {"post": {
+        "operationId": "createOffer", "security": API_KEY,
+        "summary": "Create a credential offer (pre-authorized code flow).",
+        "requestBody": _body("OfferCreate"),
+        "responses": {
+            "201": _json(_ref("OfferCreated"), "The offer, its URI and deep link."),
+            "400": _error("Validation failure: missing fields, malformed claims, unknown "
+                          "config_id, issuer_did without issuer_private_key (or the reverse), "
+                          "a key that does not match issuer_did, notarize_on_iota true without "
+                          "a did:iota issuer, flow authorization-code (not supported)."),
+            "401": UNAUTHORIZED,
+            "403": _error("The API key may not offer this configuration, or issuer_did is not "
+                          "registered under the caller's tenant."),
+            "503": _error("The ledger is unreachable (the default did:iota issuer registers "
+                          "its DID on first use; issuer_did is resolved)."),
+        },
+    }},
+    "/v1/offers/{offer_id}": {"get": {
+        "operationId": "getCredentialOffer",
+        "summary": "OID4VCI 1.0 §4.1.3: the Credential Offer object behind credential_offer_uri.",
+        "parameters": [_path_param("offer_id", "The offer id.", UUID)],
+        "responses": {
+            "200": _json(_ref("CredentialOffer"), "The Credential Offer."),
+            "400": _error("offer_id is not a UUID."),
+            "404": _error("No such offer."),
+            "410": _error("The offer expired."),
+        },
+    }},
+    "/v1/offers/{offer_id}/credentials": {"get": {
+        "operationId": "listOfferCredentials", "security": API_KEY,
+        "summary": "The credentials issued from an offer (empty until claimed).",
+        "description": "on_chain_status follows the ledger: PENDING (queued) -> IN_PROGRESS "
+                       "(processing) -> COMPLETED | FAILED; object_id only when COMPLETED. A "
+                       "ledger unreachable when the credential is submitted makes it FAILED at "
+                       "once - issuance itself has succeeded. Off-chain credentials (X.509 path, "
+                       "notarize_on_iota false) have blockchain and on_chain_status null. status "
+                       "is EXPIRED once expires_at has passed; DELETED is never produced here.",
+        "parameters": [_path_param("offer_id", "The offer id.")],
+        "responses": {
+            "200": _json({"type": "array", "items": _ref("CredentialRecord")}, "The records."),
+            "400": _error("offer_id is not a valid UUID."),
+            "401": UNAUTHORIZED,
+            "404": _error("Offer not found, or not owned by the caller's API key (the same "
+                          "answer, deliberately)."),
+        },
+    }},
+    "/v1/credentials/{credential_id}/status": {"post": {
+        "operationId": "setCredentialStatus", "security": API_KEY,
+        "summary": "Revoke, suspend or reactivate a credential through its Token Status List "
+                   "entry (an extension of the seed's API). REVOKED is final.",
+        "parameters": [_path_param("credential_id", "The credential id.")],
+        "requestBody": _body("StatusUpdate"),
+        "responses": {
+            "200": _json(_ref("CredentialRecord"), "The updated record."),
+            "400": _error("credential_id is not a UUID, or status is not one of the values."),
+            "401": UNAUTHORIZED,
+            "404": _error("Credential not found or not owned by the caller."),
+            "409": _error("The credential is revoked; it cannot be reactivated."),
+        },
+    }},
+    "/v1/status-lists/{list_id}": {"get": {
+        "operationId": "getStatusList",
+        "summary": "Token Status List §5.1: the Status List Token (JWT), signed by the "
+                   "deployment's did:iota issuer.",
+        "parameters": [_path_param("list_id", "The list id.")],
+        "responses": {
+            "200": {"description": "The Status List Token.",
+                    "content": {"application/statuslist+jwt": {"schema": {"type": "string"}}}},
+            "404": _error("No such list."),
+            "503": _error("The ledger is unreachable (issuer DID not yet registered)."),
+        },
+    }},
+    "/.well-known/openid-credential-issuer": {"get": {
+        "operationId": "getIssuerMetadata", "summary": "OID4VCI 1.0 §12.2: the deployment-wide "
+        "Credential Issuer Metadata (identifier = base URL, every configuration).",
+        "responses": {"200": _json(_ref("IssuerMetadata"), "Credential Issuer Metadata.")},
+    }},
+    "/.well-known/openid-credential-issuer/{tenant}": {"get": {
+        "operationId": "getTenantIssuerMetadata", "parameters": [TENANT],
+        "summary": "OID4VCI 1.0 §12.2: a tenant's Credential Issuer Metadata (the identifier "
+                   "offers name).",
+        "responses": {"200": _json(_ref("IssuerMetadata"), "Credential Issuer Metadata."),
+                      "404": _error("No such tenant.")},
+    }},
+    "/.well-known/oauth-authorization-server": {"get": {
+        "operationId": "getAsMetadata", "summary": "RFC 8414 Authorization Server Metadata.",
+        "responses": {"200": _json(_ref("AsMetadata"), "AS metadata.")},
+    }},
+    "/.well-known/oauth-authorization-server/{tenant}": {"get": {
+        "operationId": "getTenantAsMetadata", "parameters": [TENANT],
+        "summary": "RFC 8414 Authorization Server Metadata of a tenant's issuer.",
+        "responses": {"200": _json(_ref("AsMetadata"), "AS metadata."),
+                      "404": _error("No such tenant.")},
+    }},
+    "/.well-known/jwt-vc-issuer": {"get": {
+        "operationId": "getJwtVcIssuerMetadata", "summary": "SD-JWT VC §5: JWT VC Issuer Metadata.",
+        "responses": {"200": _json(_ref("JwtVcIssuerMetadata"), "Issuer keys.")},
+    }},
+    "/.well-known/jwt-vc-issuer/{tenant}": {"get": {
+        "operationId": "getTenantJwtVcIssuerMetadata", "parameters": [TENANT],
+        "summary": "SD-JWT VC §5: JWT VC Issuer Metadata of a tenant's issuer.",
+        "responses": {"200": _json(_ref("JwtVcIssuerMetadata"), "Issuer keys."),
+                      "404": _error("No such tenant.")},
+    }},
+    "/token": {"post": {
+        "operationId": "token", "summary": "OID4VCI 1.0 §6: pre-authorized code grant.",
+        "requestBody": _body("TokenRequest", "application/x-www-form-urlencoded"),
+        "responses": {
+            "200": _json(_ref("TokenResponse"), "An access token."),
+            "400": _oauth_error("invalid_request (tx_code missing or unexpected, malformed), "
+                                "invalid_grant (unknown, expired or used code, wrong tx_code), "
+                                "unsupported_grant_type."),
+        },
+    }},
+    "/nonce": {"post": {
+        "operationId": "nonce", "summary": "OID4VCI 1.0 §7: a fresh c_nonce.",
+        "responses": {"200": _json(_ref("NonceResponse"), "A c_nonce (Cache-Control: no-store).")},
+    }},
+    "/credential": {"post": {
+        "operationId": "credential", "security": [{"AccessToken": []}],
+        "summary": "OID4VCI 1.0 §8: issue the offer's credential, bound to the key proof's key.",
+        "requestBody": _body("CredentialRequest"),
+        "responses": {
+            "200": _json(_ref("CredentialResponse"), "The SD-JWT VC."),
+            "400": _oauth_error("invalid_credential_request, unknown_credential_configuration, "
+                                "unknown_credential_identifier, invalid_proof, invalid_nonce, "
+                                "credential_request_denied."),
+            "401": _oauth_error("invalid_token: missing, unknown or expired access token."),
+            "503": _oauth_error("temporarily_unavailable: a holder DID cannot be resolved "
+                                "because the ledger is unreachable."),
+        },
+    }},
+    "/openapi.json": {"get": {
+        "operationId": "openapi", "summary": "This document.",
+        "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document.")},
+    }},
+}
+
+_TX_CODE = {"type": "object", "additionalProperties": False, "properties": {
+    "input_mode": {"enum": ["numeric", "text"]},
+    "length": {"type": "integer", "minimum": 1},
+    "description": {"type": "string", "maxLength": 300}}}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"},
+            "field": {"type": "string"}}}}},
+    "OAuthError": {"type": "object", "required": ["error"], "properties": {
+        "error": {"type": "string"},
+        "error_description": {"type": "string", "pattern": "^[\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]*$"},
+        "error_detail": {"type": "string", "description": "Extension: a finer, stable reason."}}},
+    "OfferCreate": {"type": "object", "required": ["credential", "flow"], "properties": {
+        "credential": {"type": "object", "required": ["config_id", "claims"], "properties": {
+            "config_id": {"type": "string"}, "claims": {"type": "object"}}},
+        "flow": {"enum": ["pre-authorized", "authorization-code"]},
+        "expires_in": {"type": "integer", "minimum": 1, "default": 3600},
+        "issuer_did": {"type": "string"},
+        "issuer_private_key": {"type": "string", "writeOnly": True,
+                               "description": "base64url raw private key of issuer_did's "
+                                              "assertion key; used in memory only, never stored"},
+        "holder_did": {"type": "string"},
+        "notarize_on_iota": {"type": "boolean"},
+        "callback_url": {"type": "string", "maxLength": 2048},
+        "tx_code": {**_TX_CODE, "description": "Extension (EUDIW connector seed): require a "
+                                               "Transaction Code; length 4-12, default 6."}}},
+    "OfferCreated": {"type": "object", "additionalProperties": False,
+                     "required": ["offer_id", "credential_offer_uri", "deep_link", "expires_at"],
+                     "properties": {
+                         "offer_id": {"type": "string", "pattern": UUID},
+                         "credential_offer_uri": {"type": "string", "format": "uri"},
+                         "deep_link": {"type": "string",
+                                       "pattern": "^openid-credential-offer://\\?credential_offer_uri="},
+                         "expires_at": TIMESTAMP,
+                         "tx_code_value": {"type": "string", "description": "Only with tx_code: "
+                                           "deliver it to the holder out of band."}}},
+    "CredentialRecord": {"type": "object", "additionalProperties": False, "required": [
+        "credential_id", "issuer_did", "holder_did", "vct", "format", "status", "blockchain",
+        "on_chain_status", "object_id", "issued_at", "expires_at", "revoked_at"], "properties": {
+            "credential_id": {"type": "string", "pattern": UUID},
+            "issuer_did": {"type": ["string", "null"], "description": "null on the X.509 path"},
+            "holder_did": {"type": ["string", "null"]},
+            "vct": {"type": "string"},
+            "format": {"const": "dc+sd-jwt"},
+            "status": {"enum": ["ACTIVE", "REVOKED", "SUSPENDED", "EXPIRED", "DELETED"]},
+            "blockchain": {"enum": ["iota", None]},
+            "on_chain_status": {"enum": ["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED", None]},
+            "object_id": {"type": ["string", "null"], "pattern": "^0x[0-9a-f]{64}$"},
+            "issued_at": TIMESTAMP, "expires_at": NULLABLE_TIMESTAMP,
+            "revoked_at": NULLABLE_TIMESTAMP}},
+    "StatusUpdate": {"type": "object", "required": ["status"], "properties": {
+        "status": {"enum": ["ACTIVE", "REVOKED", "SUSPENDED"]}}},
+    "CredentialOffer": {"type": "object", "required": ["credential_issuer",
+                                                       "credential_configuration_ids", "grants"],
+                        "properties": {
+                            "credential_issuer": {"type": "string"},
+                            "credential_configuration_ids": {"type": "array", "minItems": 1,
+                                                             "items": {"type": "string"}},
+                            "grants": {"type": "object", "required": [
+                                "urn:ietf:params:oauth:grant-type:pre-authorized_code"],
+                                "properties": {
+                                    "urn:ietf:params:oauth:grant-type:pre-authorized_code": {
+                                        "type": "object", "required": ["pre-authorized_code"],
+                                        "properties": {"pre-authorized_code": {"type": "string"},
+                                                       "tx_code": _TX_CODE}}}}}},
+    "IssuerMetadata": {"type": "object", "required": [
+        "credential_issuer", "credential_endpoint", "credential_configurations_supported"],
+        "properties": {
+            "credential_issuer": {"type": "string"}, "credential_endpoint": {"type": "string"},
+            "nonce_endpoint": {"type": "string"}, "display": {"type": "array"},
+            "credential_configurations_supported": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["format", "vct"], "properties": {
+                    "format": {"const": "dc+sd-jwt"}, "vct": {"type": "string"}}}}}},
+    "AsMetadata": {"type": "object", "required": ["issuer", "token_endpoint"], "properties": {
+        "issuer": {"type": "string"}, "token_endpoint": {"type": "string"},
+        "grant_types_supported": {"type": "array", "items": {"type": "string"}},
+        "pre-authorized_grant_anonymous_access_supported": {"type": "boolean"}}},
+    "JwtVcIssuerMetadata": {"type": "object", "required": ["issuer", "jwks"], "properties": {
+        "issuer": {"type": "string"},
+        "jwks": {"type": "object", "required": ["keys"],
+                 "properties": {"keys": {"type": "array", "items": {"type": "object"}}}}}},
+    "TokenRequest": {"type": "object", "required": ["grant_type", "pre-authorized_code"],
+                     "properties": {
+                         "grant_type": {"const": "urn:ietf:params:oauth:grant-type:pre-authorized_code"},
+                         "pre-authorized_code": {"type": "string"},
+                         "tx_code": {"type": "string"}}},
+    "TokenResponse": {"type": "object", "required": ["access_token", "token_type", "expires_in"],
+                      "properties": {"access_token": {"type": "string"},
+                                     "token_type": {"const": "Bearer"},
+                                     "expires_in": {"type": "integer", "minimum": 1}}},
+    "NonceResponse": {"type": "object", "required": ["c_nonce"],
+                      "properties": {"c_nonce": {"type": "string", "minLength": 16}}},
+    "CredentialRequest": {"type": "object", "required": ["credential_configuration_id", "proofs"],
+                          "properties": {
+                              "credential_configuration_id": {"type": "string"},
+                              "proofs": {"type": "object", "required": ["jwt"], "properties": {
+                                  "jwt": {"type": "array", "minItems": 1, "maxItems": 1,
+                                          "items": {"type": "string"}}}}}},
+    "CredentialResponse": {"type": "object", "required": ["credentials"], "properties": {
+        "credentials": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["credential"],
+            "properties": {"credential": {"type": "string", "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+~"}}}}}},
+}
+
+
+def openapi_document(base_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "vc-conformance reference issuer", "version": "1.0.0",
+                 "description": __doc__},
+        "servers": [{"url": base_url}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "AccessToken": {"type": "http", "scheme": "bearer",
+                                "description": "The access token from /token (RFC 6750)."},
+            },
+        },
+    }
