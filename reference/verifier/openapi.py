@@ -1,0 +1,179 @@
+"""OpenAPI 3.1 description of the verifier service, served at GET /openapi.json.
+
+The schemas are the contract the tests check real responses against; the description says where
+the reference follows the seed (shared/seeds/004) and where, and why, it had to choose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reference.verifier.checks import CHECKS
+
+DESCRIPTION = """\
+Verifier service (the verifier seed, "Verifier · Verify Credential") over OpenID for Verifiable
+Presentations 1.0 with DCQL, for SD-JWT VC (`dc+sd-jwt`) presentations.
+
+Choices and seed deviations, made visible here:
+
+- `client_id`: a DID verifier is sent as `decentralized_identifier:<did>` (OID4VP 1.0 §5.9.3); the
+  seed's examples show the bare DID, which a deployment can choose with `bare_did_client_id`. The
+  create response names the `client_id` actually sent. KB-JWTs must carry it, exactly, as `aud`.
+- An https `verifier_client_id` needs its signing key in `client_metadata.jwks` (the seed's advice;
+  OID4VP 1.0 §5.1 forbids verifying requests with those keys - a documented deviation).
+- `verifier_private_key` signs the Request Object when the session is created and is then dropped:
+  it is never stored or logged. So `request_uri_method=post` is never offered, and a POST to the
+  request URI with a `wallet_nonce` is refused (the JAR cannot be re-signed).
+- `direct_post.jwt`: `client_metadata.jwks` gets an ephemeral ECDH-ES P-256 key per session
+  (`encrypted_response_enc_values_supported: ["A128GCM"]`).
+- The response endpoint (`response_uri`) is `POST /v1/verifier/presentation/{session_id}`. It takes
+  form-encoded `vp_token` + `state` (or `response`, the JWE, for direct_post.jwt) and the seed's
+  `verification_mode` (`fail_fast` default, `run_all`); a JSON object body is accepted too. It
+  answers 200 `{}` (or `{"redirect_uri"}` with a fresh `response_code` when the session has a
+  redirect_uri) once the response is verified, whatever the verdict; 400 `invalid_request` when
+  the response cannot be attributed (wrong state, undecryptable, expired or already answered
+  session: nothing changes) or is not OID4VP-compliant (the session is then `failed`).
+- `check_results` use the seed's check names and reason codes; checks the seed does not name are
+  added (`disclosures`, `validity_period`, `key_binding`, `status`, `dcql`, and `wallet_response`
+  for a wallet's error response), see reference/verifier/CHECKS.md. Skipped checks report
+  `status: "skipped"`, `reason_code: "skipped"` (the seed lists `skipped` among fail reasons; a
+  separate status keeps "walk the entries with status fail" pointing at the real failure).
+- `expired` is derived from the clock on read; a response after expiry is refused.
+- `presentation_metadata.claims` holds exactly the claims revealed by Disclosures (merged over the
+  presentations); `credential_metadata[]` adds `query_id`, `vct` and the per-credential `claims`.
+"""
+
+CHECK_NAMES = [check.name for check in CHECKS] + ["wallet_response"]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None, extra: bool = True) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "required": required or []}
+    if not extra:
+        schema["additionalProperties"] = False
+    return schema
+
+
+_STR = {"type": "string"}
+_TIME = {"type": "string", "format": "date-time"}
+_NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj({"error": _obj({"code": _STR, "message": _STR, "field": _STR}, ["code", "message"])},
+                  ["error"]),
+    "OAuthError": _obj({"error": _STR, "error_description": _STR}, ["error"]),
+    "CreateRequest": _obj({
+        "dcql_query": {"type": "object", "description": "OID4VP 1.0 §6 DCQL query; `dc+sd-jwt` only."},
+        "verifier_private_key": {"type": "string", "writeOnly": True,
+                                 "description": "base64url raw Ed25519 (32 bytes). Never stored or logged."},
+        "verifier_client_id": {"type": "string", "description": "A DID (bare or decentralized_identifier:) or an "
+                               "https URL with the key in client_metadata.jwks."},
+        "response_mode": {"enum": ["direct_post", "direct_post.jwt"], "default": "direct_post"},
+        "expires_in": {"type": "integer", "minimum": 1, "default": 300},
+        "client_metadata": _obj({k: _STR for k in ("client_name", "logo_uri", "policy_uri", "tos_uri")}
+                                | {"jwks": {"type": "object"}}),
+        "redirect_uri": {"type": "string", "format": "uri"},
+    }, ["dcql_query", "verifier_private_key", "verifier_client_id"]),
+    "CreateResponse": _obj({
+        "session_id": {"type": "string", "format": "uuid"}, "request_uri": _STR,
+        "authorization_request": {"type": "string", "pattern": "^openid4vp://authorize\\?"},
+        "expires_at": _TIME, "client_id": _STR,
+        "notes": {"type": "array", "items": _obj({"code": _STR, "message": _STR}, ["code", "message"])},
+    }, ["session_id", "request_uri", "authorization_request", "expires_at", "client_id"], extra=False),
+    "CheckResult": _obj({
+        "check": {"enum": CHECK_NAMES}, "status": {"enum": ["success", "fail", "skipped"]},
+        "reason_code": _STR, "message": _STR,
+    }, ["check", "status", "reason_code", "message"], extra=False),
+    "CredentialMetadata": _obj({
+        "query_id": _STR, "issuer": {"type": ["string", "null"]}, "vct": {"type": ["string", "null"]},
+        "credential_type": {"type": "array", "items": _STR}, "issued_at": _NULLABLE_TIME,
+        "expires_at": _NULLABLE_TIME, "claims": {"type": "object"},
+    }, ["query_id", "issuer", "credential_type", "issued_at", "expires_at", "claims"]),
+    "Result": _obj({
+        "session_id": {"type": "string", "format": "uuid"},
+        "status": {"enum": ["pending", "in_progress", "completed", "failed", "expired"]},
+        "created_at": _TIME, "expires_at": _TIME, "verified_at": _TIME,
+        "verification_mode": {"enum": ["fail_fast", "run_all"]},
+        "check_results": {"type": "array", "items": _ref("CheckResult")},
+        "presentation_metadata": _obj({
+            "claims": {"type": "object"},
+            "credential_metadata": {"type": "array", "items": _ref("CredentialMetadata")},
+        }, ["claims", "credential_metadata"]),
+        "error": _obj({"code": _STR, "message": _STR}, ["code", "message"]),
+    }, ["session_id", "status", "created_at", "expires_at"], extra=False),
+    "PresentationAnswer": _obj({"redirect_uri": {"type": "string", "format": "uri"}}, extra=False),
+}
+
+
+def _json(schema: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+_API_KEY = [{"ApiKey": []}]
+_SESSION = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+
+PATHS: dict[str, Any] = {
+    "/v1/verifier/authorization-request": {"post": {
+        "summary": "Create an authorization request (a verification session)",
+        "security": _API_KEY,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("CreateRequest")}}},
+        "responses": {"201": _json("CreateResponse", "Session created"),
+                      "400": _json("Error", "Malformed body, invalid DCQL query (code = the DCQL reason), "
+                                   "key not matching verifier_client_id"),
+                      "401": _json("Error", "Invalid or missing X-API-Key"),
+                      "503": _json("Error", "The ledger needed to resolve verifier_client_id is unreachable")},
+    }},
+    "/v1/verifier/request/{session_id}": {
+        "parameters": [_SESSION],
+        "get": {"summary": "The signed Request Object (typ oauth-authz-req+jwt); pending -> in_progress",
+                "responses": {"200": {"description": "The JAR", "content": {
+                    "application/oauth-authz-req+jwt": {"schema": {"type": "string"}}}},
+                    "404": _json("OAuthError", "Unknown, expired or already answered session "
+                                 "(invalid_request_uri)")}},
+        "post": {"summary": "request_uri_method=post (OID4VP 1.0 §5.10); wallet_nonce cannot be honoured",
+                 "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": _obj(
+                     {"wallet_metadata": _STR, "wallet_nonce": _STR})}}},
+                 "responses": {"200": {"description": "The JAR", "content": {
+                     "application/oauth-authz-req+jwt": {"schema": {"type": "string"}}}},
+                     "400": _json("OAuthError", "A wallet_nonce was sent"),
+                     "404": _json("OAuthError", "Unknown, expired or answered session")}},
+    },
+    "/v1/verifier/presentation/{session_id}": {
+        "parameters": [_SESSION],
+        "post": {"summary": "The response_uri: the Authorization Response (direct_post / direct_post.jwt)",
+                 "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": _obj({
+                     "vp_token": {"type": "string", "description": "JSON object: credential query id -> "
+                                  "array of Presentations (OID4VP 1.0 §8.1)"},
+                     "state": _STR, "response": {"type": "string", "description": "direct_post.jwt: the JWE"},
+                     "error": _STR, "error_description": _STR,
+                     "verification_mode": {"enum": ["fail_fast", "run_all"], "default": "fail_fast"}})}}},
+                 "responses": {"200": _json("PresentationAnswer", "Verified (the verdict is in the result)"),
+                               "400": _json("OAuthError", "Not attributable, replayed, expired, or not "
+                                            "OID4VP-compliant"),
+                               "404": _json("OAuthError", "Unknown session")}},
+    },
+    "/v1/verifier/result/{session_id}": {"get": {
+        "summary": "Poll the verification result",
+        "security": _API_KEY, "parameters": [_SESSION],
+        "responses": {"200": _json("Result", "pending, in_progress, completed, failed or expired"),
+                      "400": _json("Error", "session_id is not a UUID"),
+                      "401": _json("Error", "Invalid or missing X-API-Key"),
+                      "404": _json("Error", "Unknown session")},
+    }},
+    "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {
+        "description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Reference verifier (OID4VP 1.0 + DCQL)", "version": "1.0.0", "description": DESCRIPTION},
+        "servers": [{"url": "http://verifier.local"}],
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
+    }
