@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from conformance import __version__
 
 COMMANDS = (
+    "conformance.cli.run_cmd",
+    "conformance.cli.list_cmd",
     "conformance.cli.dcql_cmd",
 )
 

@@ -57,6 +57,7 @@ def error_handlers(style: BodyStyle) -> dict[Any, Callable[..., Any]]:
         code = "not_found" if status == 404 else "method_not_allowed" if status == 405 else "http_error"
         return JSONResponse(style(ApiError(status, code, f"{request.method} {request.url.path}: "
                                            f"{getattr(exc, 'detail', 'not found')}")),
-                            status_code=status)
+                            # A 405 must keep its Allow header (RFC 9110 §15.5.6).
+                            status_code=status, headers=getattr(exc, "headers", None))
 
     return {ApiError: on_api_error, 404: on_not_found, 405: on_not_found}

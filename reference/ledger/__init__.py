@@ -12,5 +12,6 @@ A fault switch makes the whole ledger answer 503, so the other roles' outage pat
 
 from reference.ledger.app import create_app
 from reference.ledger.settings import LedgerSettings
+from reference.ledger.store import open_store
 
-__all__ = ["LedgerSettings", "create_app"]
+__all__ = ["LedgerSettings", "create_app", "open_store"]

@@ -69,6 +69,9 @@ class VerifierService:
         self.keys = IssuerKeys(self.resolver, http, load_trust_anchors(settings.trust_anchors_pem),
                                settings.http_timeout)
 
+    async def drain(self) -> None:
+        """No background work: every outgoing call finishes inside its request."""
+
     # --- auth ------------------------------------------------------------------------------------
 
     def authenticate(self, api_key: str | None) -> None:

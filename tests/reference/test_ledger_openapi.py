@@ -79,8 +79,7 @@ def teardown_module():
 @fuzz.parametrize()
 @settings(max_examples=25, deadline=None)
 def test_generated_requests_get_documented_answers(case):
-    # Not `call_and_validate()`'s full default set: the 405 answer (no Allow header) comes
-    # from reference.common.errors and is reported there; positive-data acceptance cannot hold
-    # for proofs, which a schema cannot describe as validly signed.
+    # Not `call_and_validate()`'s full default set: positive-data acceptance cannot hold for
+    # proofs, which a schema cannot describe as validly signed.
     case.call_and_validate(checks=[not_a_server_error, status_code_conformance,
                                    content_type_conformance, response_schema_conformance])

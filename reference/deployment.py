@@ -1,0 +1,122 @@
+"""The four reference roles wired together: the embedded default target of the harness.
+
+`build_reference()` mounts ledger, issuer, holder and verifier on one in-process `Network`
+(no sockets, `http://{role}.local`); `conformance serve` builds the same thing with real URLs
+and serves each app on its own port. Every role uses the deployment's one outgoing client, so a
+holder -> issuer call travels the same way as a harness -> issuer call.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from conformance.net import DEFAULT_TIMEOUT, Network, make_client
+from conformance.paths import FIXTURES
+from conformance.protocol.jose import PrivateKey
+from reference import holder, issuer, ledger, verifier
+from reference.common.clock import Clock, ShiftableClock
+from reference.common.store import Store
+
+ROLES = ("issuer", "holder", "verifier", "ledger")
+TEST_CA = FIXTURES / "pki" / "test-ca.cert.pem"
+# The fixture tenants' TEST-ONLY keys (fixtures/issuer/tenants.yaml): did:iota and X.509 paths.
+ISSUER_KEY = "tcs_test_turing_3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c"
+ISSUER_X509_KEY = "tcs_test_haip_0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+ISSUER_LIMITED_KEY = "tcs_test_limited_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+
+
+# Each role package exports the same trio: Settings, open_store(path), create_app(...).
+ROLE_PACKAGES = {"ledger": ledger, "issuer": issuer, "holder": holder, "verifier": verifier}
+
+
+def default_urls() -> dict[str, str]:
+    return {role: f"http://{role}.local" for role in ROLES}
+
+
+@dataclass
+class ReferenceDeployment:
+    """`api_keys` holds what a client sends as X-API-Key: `issuer` (did:iota tenant),
+    `issuer_x509`, `issuer_limited` (may offer one configuration only) and `verifier`."""
+    urls: dict[str, str]
+    api_keys: dict[str, str] = field(repr=False)
+    network: Network | None
+    apps: dict[str, Any]
+    services: dict[str, Any]
+    clock: Clock
+    _stores: list[Store] = field(default_factory=list, repr=False)
+    _clients: list[httpx.AsyncClient] = field(default_factory=list, repr=False)
+
+    def client(self, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
+        """A client that reaches the roles (in-process when there is a network)."""
+        http = make_client(self.network, timeout)
+        self._clients.append(http)
+        return http
+
+    async def drain(self) -> None:
+        """Wait for background work. Notarization hops issuer -> ledger -> issuer, so a few
+        rounds settle what one round starts."""
+        for _ in range(3):
+            for service in self.services.values():
+                await service.drain()
+
+    async def aclose(self) -> None:
+        await self.drain()
+        for http in self._clients:
+            await http.aclose()
+        await self.services["ledger"].close()
+        for store in self._stores:
+            store.close()
+
+
+def build_reference(*, db_dir: str | Path | None = None, clock: Clock | None = None,
+                    seed: int = 0, ledger_latency: float = 0.01,
+                    urls: dict[str, str] | None = None, verifier_api_key: str | None = None,
+                    issuer_key: PrivateKey | None = None, in_process: bool = True,
+                    poll_interval: float = 0.05) -> ReferenceDeployment:
+    """`db_dir` None keeps every store in memory; otherwise `{db_dir}/{role}.sqlite` persist.
+    `in_process` False leaves the apps unmounted (the caller serves them on sockets)."""
+    urls = {**default_urls(), **(urls or {})}
+    clock = clock or ShiftableClock()
+    network = Network() if in_process else None
+    deployment = ReferenceDeployment(
+        urls=urls, network=network, apps={}, services={}, clock=clock,
+        api_keys={"issuer": ISSUER_KEY, "issuer_x509": ISSUER_X509_KEY,
+                  "issuer_limited": ISSUER_LIMITED_KEY,
+                  "verifier": verifier_api_key or f"ref-verifier-{secrets.token_hex(8)}"})
+    outgoing = deployment.client()
+    settings = {
+        "ledger": ledger.LedgerSettings(urls["ledger"], latency=ledger_latency, seed=seed),
+        "issuer": issuer.IssuerSettings(urls["issuer"], ledger_url=urls["ledger"],
+                                        default_issuer_key=issuer_key,
+                                        poll_interval=poll_interval),
+        "holder": holder.HolderSettings(urls["holder"], ledger_url=urls["ledger"]),
+        "verifier": verifier.VerifierSettings(
+            urls["verifier"], api_keys=frozenset({deployment.api_keys["verifier"]}),
+            ledger_url=urls["ledger"], trust_anchors_pem=(str(TEST_CA),)),
+    }
+    for role, module in ROLE_PACKAGES.items():
+        store = module.open_store(_db_path(db_dir, role))
+        deployment._stores.append(store)
+        app = module.create_app(settings[role], store=store, clock=clock, http=outgoing)
+        deployment.apps[role] = app
+        deployment.services[role] = _service(app)
+        if network is not None:
+            network.mount(urls[role], app)
+    return deployment
+
+
+def _db_path(db_dir: str | Path | None, role: str) -> str:
+    if db_dir is None:
+        return ":memory:"
+    Path(db_dir).mkdir(parents=True, exist_ok=True)
+    return str(Path(db_dir) / f"{role}.sqlite")
+
+
+def _service(app: Any) -> Any:
+    state = app.state
+    return getattr(state, "ledger", None) or getattr(state, "issuer", None) or state.service
