@@ -15,18 +15,26 @@ SECRET_NAMES = frozenset({
     "pre-authorized_code", "client_secret", "refresh_token",
 })
 
+# Names that hold a secret only when the value is a string: a token request's `tx_code` is the
+# one-time PIN, while a Credential Offer's `tx_code` object only describes how to ask for it.
+SECRET_STRING_NAMES = frozenset({"tx_code"})
+
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
 
 
 def redact(value: Any) -> Any:
     """A deep copy of JSON-like `value` with every secret-named member replaced."""
     if isinstance(value, Mapping):
-        return {k: REDACTED if str(k).lower() in SECRET_NAMES else redact(v) for k, v in value.items()}
+        return {k: REDACTED if _is_secret(str(k).lower(), v) else redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     if isinstance(value, str):
         return _BEARER.sub(r"\1 " + REDACTED, value)
     return value
+
+
+def _is_secret(name: str, value: Any) -> bool:
+    return name in SECRET_NAMES or (name in SECRET_STRING_NAMES and isinstance(value, str))
 
 
 def redact_text(text: str, secrets: list[str]) -> str:

@@ -10,6 +10,7 @@ runner pass their own. Nothing else in the harness imports the dialect layer.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +40,12 @@ def default_environment() -> Environment:
         if scenario.webhooks:
             from conformance.harness.webhooks import WebhookReceiver
             webhooks = await WebhookReceiver.start(target)
+        # Against the embedded reference the wallet shares its clock, so a scenario that moves
+        # time forward does not make the wallet's proofs look stale.
+        deployment = getattr(target, "deployment", None)
+        clock = deployment.clock.now if deployment is not None else time.time
         return dialects.StepContext(target=target, vars=vars, rng=rng,
-                                    wallet=HarnessWallet(rng=rng), webhooks=webhooks)
+                                    wallet=HarnessWallet(rng=rng, clock=clock), webhooks=webhooks)
 
     async def close_context(context: Any) -> None:
         if context.webhooks is not None:

@@ -46,3 +46,10 @@ async def test_timeout_names_the_limit() -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(hang), timeout=2.5) as http:
         _, exchange = await record(http, "GET", "http://t.local/")
     assert exchange.error == "timeout after 2.5 s"
+
+
+def test_tx_code_is_secret_as_a_pin_but_not_as_an_offer_description() -> None:
+    from conformance.redact import redact
+    assert redact({"tx_code": "493536"}) == {"tx_code": REDACTED}
+    offer = {"grants": {"pre-authorized_code": "x", "tx_code": {"length": 6, "input_mode": "numeric"}}}
+    assert redact(offer)["grants"]["tx_code"] == {"length": 6, "input_mode": "numeric"}
