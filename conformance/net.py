@@ -33,6 +33,10 @@ class Network(httpx.AsyncBaseTransport):
         # raise_app_exceptions=False: an app crash becomes a 500, as over a real socket.
         self._apps[netloc(base_url)] = httpx.ASGITransport(app=app, raise_app_exceptions=False)
 
+    def unmount(self, base_url: str) -> None:
+        self._apps.pop(netloc(base_url), None)
+        self._down.discard(netloc(base_url))
+
     def set_reachable(self, base_url: str, reachable: bool) -> None:
         (self._down.discard if reachable else self._down.add)(netloc(base_url))
 

@@ -9,7 +9,7 @@ holder -> issuer call travels the same way as a harness -> issuer call.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from conformance.protocol.jose import PrivateKey
 from reference import holder, issuer, ledger, verifier
 from reference.common.clock import Clock, ShiftableClock
 from reference.common.store import Store
+from reference.issuer.leaf_cert import mint_test_signer
 
 ROLES = ("issuer", "holder", "verifier", "ledger")
 TEST_CA = FIXTURES / "pki" / "test-ca.cert.pem"
@@ -64,6 +65,12 @@ class ReferenceDeployment:
             for service in self.services.values():
                 await service.drain()
 
+    async def cancel_background(self) -> None:
+        """Stop background work now (a second Ctrl-C). Issuer and ledger keep their progress in
+        the store, so the next start on the same db resumes what was cut off."""
+        self.services["issuer"].tasks.cancel()
+        await self.services["ledger"].close()
+
     async def aclose(self) -> None:
         await self.drain()
         for http in self._clients:
@@ -77,9 +84,11 @@ def build_reference(*, db_dir: str | Path | None = None, clock: Clock | None = N
                     seed: int = 0, ledger_latency: float = 0.01,
                     urls: dict[str, str] | None = None, verifier_api_key: str | None = None,
                     issuer_key: PrivateKey | None = None, in_process: bool = True,
-                    poll_interval: float = 0.05) -> ReferenceDeployment:
+                    poll_interval: float = 0.05, issuer_api_key: str | None = None,
+                    webhook_timeout: float = 5.0) -> ReferenceDeployment:
     """`db_dir` None keeps every store in memory; otherwise `{db_dir}/{role}.sqlite` persist.
-    `in_process` False leaves the apps unmounted (the caller serves them on sockets)."""
+    `in_process` False leaves the apps unmounted (the caller serves them on sockets).
+    `issuer_api_key` adds a full-access issuer tenant `default` with that key."""
     urls = {**default_urls(), **(urls or {})}
     clock = clock or ShiftableClock()
     network = Network() if in_process else None
@@ -91,9 +100,8 @@ def build_reference(*, db_dir: str | Path | None = None, clock: Clock | None = N
     outgoing = deployment.client()
     settings = {
         "ledger": ledger.LedgerSettings(urls["ledger"], latency=ledger_latency, seed=seed),
-        "issuer": issuer.IssuerSettings(urls["issuer"], ledger_url=urls["ledger"],
-                                        default_issuer_key=issuer_key,
-                                        poll_interval=poll_interval),
+        "issuer": _issuer_settings(urls["issuer"], urls["ledger"], issuer_key, issuer_api_key,
+                                   poll_interval=poll_interval, webhook_timeout=webhook_timeout),
         "holder": holder.HolderSettings(urls["holder"], ledger_url=urls["ledger"]),
         "verifier": verifier.VerifierSettings(
             urls["verifier"], api_keys=frozenset({deployment.api_keys["verifier"]}),
@@ -108,6 +116,18 @@ def build_reference(*, db_dir: str | Path | None = None, clock: Clock | None = N
         if network is not None:
             network.mount(urls[role], app)
     return deployment
+
+
+def _issuer_settings(url: str, ledger_url: str, key: PrivateKey | None, api_key: str | None,
+                     **knobs: Any) -> issuer.IssuerSettings:
+    settings = issuer.IssuerSettings(url, ledger_url=ledger_url, default_issuer_key=key, **knobs)
+    if api_key:
+        settings = settings.with_api_key(api_key)
+    if httpx.URL(url).host != httpx.URL(default_urls()["issuer"]).host:
+        # The committed test leaf names issuer.local; elsewhere the x5c leaf must name the host.
+        tenants = [f"{url.rstrip('/')}/{t.id}" for t in settings.tenants if t.signing == "x509"]
+        settings = replace(settings, x509=mint_test_signer(url, tenants))
+    return settings
 
 
 def _db_path(db_dir: str | Path | None, role: str) -> str:

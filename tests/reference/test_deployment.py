@@ -4,6 +4,7 @@ and persistence in db_dir survives a rebuild."""
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from reference.deployment import ROLES, build_reference
 
@@ -65,3 +66,17 @@ async def test_wrong_method_answers_405_with_allow_header() -> None:
         assert response.json()["error"]["code"] == "method_not_allowed"
     finally:
         await deployment.aclose()
+
+
+def test_a_served_issuer_gets_a_leaf_naming_its_host_and_x509_tenants() -> None:
+    from conformance.issuer_keys import decode_chain, load_trust_anchors, names_issuer
+    from reference.deployment import TEST_CA, _issuer_settings
+
+    settings = _issuer_settings("http://127.0.0.1:8100", "http://127.0.0.1:8103", None, None)
+    leaf = decode_chain(list(settings.x509.x5c), "x5c")[0]
+    assert names_issuer(leaf, "http://127.0.0.1:8100/haip")
+    assert not names_issuer(leaf, "http://127.0.0.1:8100/turing")   # a did:iota tenant
+    (anchor,) = load_trust_anchors((str(TEST_CA),))
+    # Raises InvalidSignature unless the test CA signed the leaf.
+    anchor.public_key().verify(leaf.signature, leaf.tbs_certificate_bytes,
+                               ec.ECDSA(leaf.signature_hash_algorithm))
