@@ -19,6 +19,7 @@ COMMANDS = (
     "conformance.cli.run_cmd",
     "conformance.cli.list_cmd",
     "conformance.cli.dcql_cmd",
+    "conformance.cli.serve_cmd",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -48,6 +48,7 @@ def default_environment() -> Environment:
                                     wallet=HarnessWallet(rng=rng, clock=clock), webhooks=webhooks)
 
     async def close_context(context: Any) -> None:
+        await context.aclose()   # undoes what the scenario changed (e.g. reference fault knobs)
         if context.webhooks is not None:
             await context.webhooks.aclose()
 

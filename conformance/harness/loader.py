@@ -136,7 +136,7 @@ def _schema_problems(doc: YamlDocument) -> list[Problem]:
                         "see fixtures/schemas/scenario.schema.yaml")]
     validator: Draft202012Validator = schemas.validator(SCENARIO_SCHEMA)
     errors = sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path])
-    return [problem for error in errors for problem in _explain(doc, error)]
+    return [problem for error in errors for problem in explain(doc, error)]
 
 
 def _where(path: Sequence[Any]) -> str:
@@ -146,7 +146,7 @@ def _where(path: Sequence[Any]) -> str:
     return text or "the top level"
 
 
-def _explain(doc: YamlDocument, error: ValidationError) -> list[Problem]:
+def explain(doc: YamlDocument, error: ValidationError) -> list[Problem]:
     path = tuple(error.absolute_path)
     explain = _EXPLAINERS.get(str(error.validator), _generic)
     return [Problem(doc.file, doc.line_of(p), msg, hint) for p, msg, hint in explain(error, path)]

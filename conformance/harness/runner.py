@@ -58,6 +58,8 @@ def scenario_rng(seed: int, scenario_id: str) -> random.Random:
 
 def target_secrets(target: Any) -> list[str]:
     """Secret strings of the target (API keys, secret-named extras), to scrub from free text."""
+    if hasattr(target, "secrets"):
+        return list(target.secrets())
     found = []
     for endpoint in (getattr(target, "roles", None) or {}).values():
         if endpoint.api_key:

@@ -33,7 +33,7 @@ def find_schema(name: str) -> Path | None:
 
 def known_schemas() -> list[str]:
     names = {p.name.split(".schema.")[0] for p in schema_dir().glob("*.schema.*")}
-    return sorted(names - {"scenario"})
+    return sorted(names - {"scenario", "target"})   # file formats, not response bodies
 
 
 @cache

@@ -154,11 +154,26 @@ def test_verifier_result_shape_follows_the_seed(world: World) -> None:
     assert "completed although a check failed" in broken(
         lambda r: r["check_results"][2].update(status="fail", reason_code="signature_verification_failed"))
     assert "reason_code 'nonce_mismatch'" in broken(lambda r: r["check_results"][0].update(reason_code="nonce_mismatch"))
-    assert "'key_binding' is not one of the seed's checks" in broken(lambda r: r["check_results"][0].update(check="key_binding"))
+    assert "'Key Binding' is not a snake_case check name" in broken(
+        lambda r: r["check_results"][0].update(check="Key Binding"))
+    assert "reason_code 'Bad Nonce' is not snake_case" in broken(
+        lambda r: r["check_results"].append({"check": "key_binding", "status": "fail", "reason_code": "Bad Nonce",
+                                             "message": "m"}))
     assert "fail_fast reported check_results[2] after the failure at [1]" in broken(lambda r: (
         r.update(status="failed"), r["check_results"][1].update(status="fail", reason_code="credential_format_invalid")))
     assert "status 'done'" in broken(lambda r: r.update(status="done"))
     assert "expired session without error" in broken(lambda r: r.update(status="expired"))
+
+
+def test_extension_checks_and_a_skipped_status_are_accepted_and_named(world: World) -> None:
+    result = copy.deepcopy(SEED_COMPLETED) | {"status": "failed"}
+    result["check_results"][2] |= {"status": "fail", "reason_code": "signature_verification_failed"}
+    result["check_results"][3:] = [
+        {"check": "key_binding", "status": "skipped", "reason_code": "skipped", "message": "not evaluated"}]
+    outcome = run("verifier.check_results_shape", world, {"verifier_result": result})
+    assert outcome.status == "passed"
+    assert "extension checks beyond the seed's table: key_binding" in outcome.message
+    assert "status 'skipped'" in outcome.message
 
 
 def test_api_error_shape_and_content_type(world: World) -> None:

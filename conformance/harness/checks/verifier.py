@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+import re
 from typing import Any
 
 from conformance.harness.checks.registry import CheckContext, CheckOutcome, check
@@ -24,19 +25,37 @@ REASON_CODES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 
+# The seed's table is "the closed set currently surfaced"; a verifier may surface more checks
+# (the reference adds disclosures, validity_period, key_binding, status, dcql: see its CHECKS.md).
+# Extensions are accepted when shaped like the seed's entries, and named in the outcome message.
+_SNAKE = re.compile(r"[a-z][a-z0-9_]*")
+# The seed lists `skipped` as a fail reason code; a verifier may also report it under its own
+# status `skipped` (the reference does, documented), which is named as a variant in the message.
+SKIPPED_STATUS = "skipped"
+
+
 def _entry_problems(index: int, entry: Any) -> list[str]:
     where = f"check_results[{index}]"
     if not isinstance(entry, Mapping):
         return [f"{where} is not an object"]
     name, status, code = entry.get("check"), entry.get("status"), entry.get("reason_code")
-    if name not in REASON_CODES:
-        return [f"{where}.check {name!r} is not one of the seed's checks"]
-    if status not in ("success", "fail"):
+    if not isinstance(name, str) or not _SNAKE.fullmatch(name):
+        return [f"{where}.check {name!r} is not a snake_case check name"]
+    if status == SKIPPED_STATUS:
+        allowed = frozenset({"skipped"})
+    elif status not in ("success", "fail"):
         return [f"{where}.status {status!r} (expected success or fail)"]
-    success, fail = REASON_CODES[name]
-    allowed = success if status == "success" else fail | ANY_CHECK_FAIL
-    problems = [] if code in allowed else [f"{where}: {name}/{status} with reason_code {code!r} "
-                                           f"(allowed: {', '.join(sorted(allowed)) or 'none'})"]
+    elif name in REASON_CODES:
+        success, fail = REASON_CODES[name]
+        allowed = success if status == "success" else fail | ANY_CHECK_FAIL
+    else:
+        allowed = None   # an extension check: any snake_case reason code
+    if allowed is None:
+        problems = [] if isinstance(code, str) and _SNAKE.fullmatch(code) else \
+            [f"{where}: reason_code {code!r} is not snake_case"]
+    else:
+        problems = [] if code in allowed else [f"{where}: {name}/{status} with reason_code {code!r} "
+                                               f"(allowed: {', '.join(sorted(allowed)) or 'none'})"]
     if not isinstance(entry.get("message"), str):
         problems.append(f"{where}.message is not a string")
     return problems
@@ -50,7 +69,7 @@ def _order_problems(results: list[Any], mode: Any) -> list[str]:
     first = next((i for i, (s, _) in enumerate(statuses) if s == "fail"), None)
     if first is None:
         return []
-    late = [i for i, (s, code) in enumerate(statuses) if i > first and code != "skipped"]
+    late = [i for i, (_, code) in enumerate(statuses) if i > first and code != "skipped"]
     return [f"fail_fast reported check_results[{late[0]}] after the failure at [{first}]"] if late else []
 
 
@@ -91,5 +110,15 @@ async def check_results_shape(ctx: CheckContext) -> CheckOutcome:
     problems = _session_problems(result)
     if problems:
         return CheckOutcome.failed("; ".join(problems), "the seed's result shape")
-    count = len(result.get("check_results") or [])
-    return CheckOutcome.passed(f"session {result['status']} with {count} check result(s) in the seed's vocabulary")
+    entries = [e for e in result.get("check_results") or [] if isinstance(e, Mapping)]
+    notes = _deviation_notes(entries)
+    return CheckOutcome.passed(f"session {result['status']} with {len(entries)} check result(s) in the "
+                               f"seed's vocabulary" + (f" ({'; '.join(notes)})" if notes else ""))
+
+
+def _deviation_notes(entries: list[Mapping[str, Any]]) -> list[str]:
+    extensions = sorted({str(e.get("check")) for e in entries} - set(REASON_CODES))
+    notes = [f"extension checks beyond the seed's table: {', '.join(extensions)}"] if extensions else []
+    if any(e.get("status") == SKIPPED_STATUS for e in entries):
+        notes.append("skipped checks reported with status 'skipped' (the seed: status fail, reason skipped)")
+    return notes

@@ -1,10 +1,13 @@
-"""A report file kept current during the run: rewritten (atomically) after every scenario and at
-the end - also after Ctrl-C or a crash - so an interrupted run still leaves its reports."""
+"""A report file kept current during the run: rewritten (atomically) after a scenario when the
+last write is more than `REFRESH_SECONDS` old, and always at the end - also after Ctrl-C or a
+crash - so an interrupted run still leaves its reports. (Rewriting after every scenario would
+re-serialise all earlier results each time: quadratic in the number of scenarios.)"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,9 @@ from conformance.harness.events import Event, RunFinished, RunStarted, ScenarioF
 from conformance.harness.reports.data import report_data
 from conformance.harness.results import RunInfo, ScenarioResult
 from conformance.redact import redact_text
+
+
+REFRESH_SECONDS = 1.0
 
 
 class FileReporter:
@@ -24,6 +30,7 @@ class FileReporter:
         self.info: RunInfo | None = None
         self.results: list[ScenarioResult] = []
         self.error: str | None = None
+        self._written_at = float("-inf")
 
     def handle_event(self, event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -31,7 +38,8 @@ class FileReporter:
             self.write(complete=False, interrupted=False, duration_ms=None)
         elif isinstance(event, ScenarioFinished):
             self.results.append(event.result)
-            self.write(complete=False, interrupted=False, duration_ms=None)
+            if time.monotonic() - self._written_at >= REFRESH_SECONDS:
+                self.write(complete=False, interrupted=False, duration_ms=None)
         elif isinstance(event, RunFinished):
             self.results, self.error = list(event.result.scenarios), event.result.error
             self.write(complete=not event.result.interrupted, interrupted=event.result.interrupted,
@@ -42,6 +50,7 @@ class FileReporter:
         data = report_data(self.info, self.results, complete=complete, interrupted=interrupted,
                            duration_ms=duration_ms, secrets=self.secrets, error=self.error)
         atomic_write(self.path, redact_text(self.render(data), self.secrets))
+        self._written_at = time.monotonic()
 
     def render(self, data: dict[str, Any]) -> str:
         raise NotImplementedError

@@ -1,0 +1,127 @@
+"""issuer.* for the TCS-style issuer (shared/seeds/000, "Issuer · Issue Credential").
+
+    POST /v1/offers                           create an offer (Step 1)
+    GET  /v1/offers/{id}/credentials          the offer's credential records (Step 3 · Polling)
+    POST /v1/credentials/{id}/status          change a record's status (the reference's revocation
+                                              endpoint; the seed documents the statuses, not the call)
+
+Every call carries the issuer API key as X-API-Key (seed: 401 without it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from conformance.dialects.base import Calls, InputError, OperationResult, StepContext, json_of, succeeded
+from conformance.dialects.inputs import Inputs
+from conformance.dialects.names import api_key_header, config_id
+from conformance.dialects.polling import poll, settings
+from conformance.dialects.shared.webhooks import webhook_calls
+
+DEFAULT_TX_CODE = {"input_mode": "numeric", "length": 6}
+TERMINAL_ON_CHAIN = frozenset({"COMPLETED", "FAILED", None})   # None: not notarized, nothing to wait for
+# Optional members of the offer body, from the inputs of the same meaning (seed, Step 1 Parameters).
+_PASSED_THROUGH = {"expires_in": "expires_in", "holder_did": "holder_did", "issuer_did": "issuer_did",
+                   "issuer_private_key": "issuer_private_key", "notarize": "notarize_on_iota"}
+
+
+def offer_body(ctx: StepContext, args: Inputs) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "credential": {"config_id": config_id(ctx, args.text("config", "default")),
+                       "claims": args.obj("claims", required=True)},
+        "flow": args.text("flow", "pre-authorized"),
+    }
+    for name, member in _PASSED_THROUGH.items():
+        if args.raw(name) is not None:
+            body[member] = args.raw(name)
+    tx_code = args.raw("tx_code")
+    if tx_code is True:
+        body["tx_code"] = dict(DEFAULT_TX_CODE)
+    elif isinstance(tx_code, Mapping):
+        body["tx_code"] = dict(tx_code)
+    elif tx_code not in (None, False):
+        raise InputError("issuer.create_offer: input 'tx_code' must be true or a tx_code object")
+    callback = args.raw("callback")
+    if callback is True:
+        if ctx.webhooks is None:
+            raise InputError("issuer.create_offer: `callback: true` needs `webhooks: true` in the scenario")
+        body["callback_url"] = ctx.webhooks.url
+    elif isinstance(callback, str):
+        body["callback_url"] = callback
+    return body
+
+
+async def create_offer(ctx: StepContext, args: Inputs) -> OperationResult:
+    calls = Calls(ctx)
+    response = await calls.send("POST", ctx.url("issuer", "/v1/offers"), json=offer_body(ctx, args),
+                                headers=api_key_header(ctx, "issuer", args.text("api_key")))
+    created = json_of(response) if succeeded(response) else None
+    artefacts: dict[str, Any] = {}
+    if isinstance(created, Mapping):
+        artefacts = {"offer_id": created.get("offer_id"), "deep_link": created.get("deep_link"),
+                     "credential_offer_uri": created.get("credential_offer_uri")}
+        artefacts["offer"] = await _fetch_offer(calls, created.get("credential_offer_uri"))
+    return calls.result(response, artefacts)
+
+
+async def _fetch_offer(calls: Calls, uri: Any) -> Any:
+    """The Credential Offer object, as a wallet would fetch it (OID4VCI 1.0 §4.1.3)."""
+    if not isinstance(uri, str):
+        return None
+    fetched = await calls.send("GET", uri, headers={"Accept": "application/json"})
+    return json_of(fetched) if succeeded(fetched) else None
+
+
+def _records_url(ctx: StepContext, offer_id: str) -> str:
+    return ctx.url("issuer", f"/v1/offers/{quote(offer_id, safe='')}/credentials")
+
+
+async def offer_credentials(ctx: StepContext, args: Inputs) -> OperationResult:
+    calls = Calls(ctx)
+    response = await calls.send("GET", _records_url(ctx, args.text("offer_id", required=True)),
+                                headers=api_key_header(ctx, "issuer", args.text("api_key")))
+    return calls.result(response, {"credential_records": json_of(response) if succeeded(response) else None})
+
+
+def _notarization_settled(records: Any) -> bool:
+    return isinstance(records, list) and bool(records) and all(
+        isinstance(r, Mapping) and r.get("on_chain_status") in TERMINAL_ON_CHAIN for r in records)
+
+
+async def wait_notarization(ctx: StepContext, args: Inputs) -> OperationResult:
+    calls = Calls(ctx)
+    url = _records_url(ctx, args.text("offer_id", required=True))
+    headers = api_key_header(ctx, "issuer", args.text("api_key"))
+    timeout, interval = settings(ctx, args.number("timeout", minimum=0), args.number("interval", minimum=0))
+    polled = await poll(ctx, lambda: calls.send("GET", url, headers=headers), _notarization_settled,
+                        timeout=timeout, interval=interval)
+    records = json_of(polled.response) if succeeded(polled.response) else None
+    first = records[0] if isinstance(records, list) and records and isinstance(records[0], Mapping) else {}
+    error = None
+    if succeeded(polled.response) and not polled.settled:
+        error = (f"notarization did not settle within {timeout:g} s ({polled.polls} polls; on_chain_status: "
+                 f"{[r.get('on_chain_status') for r in records or [] if isinstance(r, Mapping)] or 'no record yet'})")
+    return calls.result(polled.response, {
+        "credential_records": records, "object_id": first.get("object_id"),
+        "on_chain_status": first.get("on_chain_status"), "credential_id": first.get("credential_id"),
+        "polls": polled.polls, "webhook_calls": webhook_calls(ctx)}, error=error)
+
+
+async def revoke(ctx: StepContext, args: Inputs) -> OperationResult:
+    calls = Calls(ctx)
+    credential_id = args.text("credential_id", required=True)
+    response = await calls.send("POST", ctx.url("issuer", f"/v1/credentials/{quote(credential_id, safe='')}/status"),
+                                json={"status": args.text("status", "REVOKED")},
+                                headers=api_key_header(ctx, "issuer", args.text("api_key")))
+    return calls.result(response, {"credential_record": json_of(response) if succeeded(response) else None,
+                                   "credential": args.text("credential")})
+
+
+OPERATIONS = {
+    "issuer.create_offer": create_offer,
+    "issuer.offer_credentials": offer_credentials,
+    "issuer.wait_notarization": wait_notarization,
+    "issuer.revoke": revoke,
+}
