@@ -146,7 +146,8 @@ class _Routes:
             private_key=body.secret("private_key", required=True),
             configuration_id=body.str("credential_configuration_id"),
             user_pin=body.secret("user_pin"),
-            notarize_on_iota=body.bool("notarize_on_iota"),
+            # The holder seed: "Whether to notarize the credential JWT on IOTA. Default true."
+            notarize_on_iota=body.bool("notarize_on_iota") is not False,
         )
         log.info("credential received: %s (user %s)", received["credential_id"], owner)
         return JSONResponse(received, status_code=201)

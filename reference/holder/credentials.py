@@ -4,7 +4,10 @@ Shapes follow the seed: a list entry has `id`, `vct`, `schema_id` (deprecated al
 `issuer_did`, `holder_did`, `issued_at`, `expires_at`, `status`, `created_at`; the full record
 adds `raw_credential` and, for a notarized credential, `reference` as
 `{"block_chain", "object_id"}` - the seed names the chain `block_chain` here but `chain` in the
-receive response, and both forms are served where the seed shows them.
+receive response, and both forms are served where the seed shows them. Both shapes add
+`on_chain_status` (the issuer seed's enum; null when the credential is not notarized) and the
+record `notarization_error` when the anchor FAILED. Reading a credential whose anchor is still
+PENDING / IN_PROGRESS asks the ledger once for news (notarize.py).
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from typing import Any
 from reference.common.clock import Clock, iso
 from reference.common.errors import ApiError
 from reference.holder.held import HeldCredential
+from reference.holder.notarize import LedgerNotary
 from reference.holder.status import Status, StatusChecker, status_of
 from reference.holder.store import CredentialRow, HolderStore
 
 
 class Wallet:
-    def __init__(self, store: HolderStore, clock: Clock, status: StatusChecker) -> None:
-        self.store, self.clock, self.status = store, clock, status
+    def __init__(self, store: HolderStore, clock: Clock, status: StatusChecker,
+                 notary: LedgerNotary | None) -> None:
+        self.store, self.clock, self.status, self.notary = store, clock, status, notary
 
     def owned(self, owner: str, credential_id: str, field: str = "id") -> CredentialRow:
         """403 when another user's, 404 when unknown or soft-deleted (the seed's tables)."""
@@ -63,8 +68,18 @@ class Wallet:
 
     async def _refreshed(self, rows: list[CredentialRow]) -> list[CredentialRow]:
         await self.status.refresh(rows)
+        await self._refresh_anchors(rows)
         fresh = [self.store.credential(row.id) for row in rows]
         return [row for row in fresh if row is not None]
+
+    async def _refresh_anchors(self, rows: list[CredentialRow]) -> None:
+        for row in rows:
+            anchor = row.anchor
+            if self.notary is None or anchor is None:
+                continue
+            fresh = await self.notary.refresh(anchor, row.raw_credential.split("~", 1)[0])
+            if fresh != anchor:
+                self.store.record_anchor(row.id, fresh)
 
     # --- rendering ---------------------------------------------------------------------------
 
@@ -81,6 +96,7 @@ class Wallet:
             "issued_at": iso(row.issued_at),
             "expires_at": iso(row.expires_at),
             "status": status.value,
+            "on_chain_status": row.on_chain_status,
             "created_at": iso(row.created_at),
         }
         if status.detail is not None:
@@ -99,4 +115,6 @@ class Wallet:
         if row.reference is not None:
             out["reference"] = {"block_chain": row.reference["chain"],
                                 "object_id": row.reference["object_id"]}
+        if row.notarization_error is not None:
+            out["notarization_error"] = row.notarization_error
         return out

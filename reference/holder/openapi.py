@@ -26,11 +26,25 @@ Choices and seed deviations, made visible here:
   in memory only: never stored, never logged, never echoed in an error.
 - `receive` takes the `openid-credential-offer://` deep link as `credential_offer_uri` (as the seed
   shows) as well as a plain https offer URI.
-- `notarize_on_iota` on receive is accepted but cannot change notarization: the issuer decides it at
-  offer creation. When sent, the response carries `notarize_on_iota` {{requested, notarized}} and a
-  `notes` entry `notarize_on_iota_ignored`.
+- `notarize_on_iota` on receive (default true) anchors the credential's Issuer-signed JWT on the
+  IOTA ledger through this service: a holder-side anchor, separate from the notarization the
+  issuer decides at offer creation (the issuer seed says the credential request cannot change
+  that one). When the issuer's credential response already carries a `reference` whose ledger
+  object holds this JWT, it is reused instead. Otherwise the holder submits the JWT to the
+  ledger's notarization API and waits up to `notarization_wait` seconds (default 5) for the
+  outcome. `on_chain_status` uses the issuer seed's enum: PENDING / IN_PROGRESS (the wait ended
+  first; a later `GET /v1/vc/{{id}}` asks the ledger again), COMPLETED (with `reference`) or
+  FAILED (with `notarization_error`); null when not notarized. Only credentials on the did:iota
+  signing path are anchored (issuer seed: DID path only); others carry the note
+  `notarization_not_applicable`, and a holder without a ledger the note `notarization_unavailable`.
+  An unreachable ledger never fails a receive (the seed's receive table has no 503 and the
+  pre-authorized code is already spent): the credential is stored and its anchor is FAILED.
 - The notarization reference is `reference.chain` in the receive response but
   `reference.block_chain` on `GET /v1/vc/{{id}}`, both as the seed documents them.
+- Issuer signatures are checked on receipt. x5c chains are validated against the configured
+  trust anchors; with none configured the chain is checked for consistency only and the
+  credential carries the note `x5c_chain_not_validated`. When the issuer's key cannot be
+  fetched right now (ledger down), the credential is kept with `issuer_signature_unchecked`.
 - Credential `status` keeps the seed's closed enum (`active`, `revoked`, `expired`; `deleted`
   credentials are hidden). It is computed on read: the issuer's Token Status List (fetched,
   signature-checked, cached briefly) and `exp`. Status list value 1 (INVALID) and 2 (SUSPENDED)
@@ -72,6 +86,10 @@ _UUID = {"type": "string", "format": "uuid"}
 _STATUS = {"type": "string", "enum": ["active", "revoked", "expired"],
            "description": "The seed's closed enum (deleted credentials are hidden)."}
 _NOTES = {"type": "array", "items": _ref("Note")}
+_ON_CHAIN = {"type": ["string", "null"], "enum": ["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED", None],
+             "description": "The ledger anchor made for notarize_on_iota (issuer seed enum); "
+                            "null when the credential is not notarized."}
+_NOTARIZATION_ERROR = {"type": "string", "description": "Why the anchor FAILED."}
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": _obj({"code": _STR, "message": _STR, "field": _STR},
@@ -120,36 +138,42 @@ SCHEMAS: dict[str, Any] = {
         "credential_offer_uri": _STR, "holder_did": _STR,
         "private_key": {"type": "string", "writeOnly": True},
         "credential_configuration_id": _STR, "user_pin": {"type": "string", "writeOnly": True},
-        "notarize_on_iota": {"type": "boolean", "description": "Accepted; cannot change "
-                             "notarization (decided by the issuer at offer creation)."},
+        "notarize_on_iota": {"type": "boolean", "default": True,
+                             "description": "Anchor the credential's Issuer-signed JWT on the "
+                                            "ledger (did:iota issuers only); see the API description."},
     }, ["credential_offer_uri", "holder_did", "private_key"]),
     "ReceiveResponse": _obj({
         "credential_id": _UUID, "vct": _NSTR,
         "schema_id": {**_NSTR, "deprecated": True, "description": "Alias of vct."},
         "format": {"const": "dc+sd-jwt"}, "issuer_did": _NSTR, "holder_did": _STR,
         "raw_credential": _STR, "issued_at": _NTIME, "expires_at": _NTIME, "status": _STATUS,
-        "reference": _obj({"chain": _STR, "object_id": _STR}, ["chain", "object_id"]),
-        "notarize_on_iota": _obj({"requested": {"type": "boolean"},
-                                  "notarized": {"type": "boolean"}}, ["requested", "notarized"]),
+        "reference": _obj({"chain": {"const": "iota"},
+                           "object_id": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"}},
+                          ["chain", "object_id"], description="Present once on_chain_status is COMPLETED."),
+        "on_chain_status": _ON_CHAIN, "notarization_error": _NOTARIZATION_ERROR,
         "notes": _NOTES,
     }, ["credential_id", "vct", "issuer_did", "holder_did", "raw_credential", "issued_at",
-        "status"]),
+        "status", "on_chain_status"]),
     "CredentialSummary": _obj({
         "id": _UUID, "vct": _NSTR, "schema_id": {**_NSTR, "deprecated": True},
         "format": _STR, "issuer": _STR, "issuer_did": _NSTR, "holder_did": _STR,
         "issued_at": _NTIME, "expires_at": _NTIME, "status": _STATUS,
         "status_detail": {"type": "string", "description": "Set when the enum hides a detail: "
                           "`suspended` (status list value 2), `status_list_value_<n>`."},
-        "status_checked_at": _NTIME, "status_error": _STR, "created_at": _TIME,
+        "status_checked_at": _NTIME, "status_error": _STR, "on_chain_status": _ON_CHAIN,
+        "created_at": _TIME,
     }, ["id", "vct", "schema_id", "issuer_did", "holder_did", "issued_at", "expires_at",
-        "status", "created_at"]),
+        "status", "on_chain_status", "created_at"]),
     "CredentialList": _obj({"credentials": {"type": "array", "items": _ref("CredentialSummary")}},
                            ["credentials"]),
     "CredentialRecord": {"allOf": [_ref("CredentialSummary"), _obj({
         "credential_configuration_id": _STR, "raw_credential": _STR,
         "claims": {"type": "object", "description": "Subject claims, every disclosure applied."},
         "disclosable_claims": {"type": "array", "items": _STR},
-        "reference": _obj({"block_chain": _STR, "object_id": _STR}, ["block_chain", "object_id"]),
+        "reference": _obj({"block_chain": {"const": "iota"},
+                           "object_id": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"}},
+                          ["block_chain", "object_id"], description="Present once on_chain_status is COMPLETED."),
+        "notarization_error": _NOTARIZATION_ERROR,
         "notes": _NOTES,
     }, ["raw_credential", "claims", "disclosable_claims", "notes"])]},
     "RequestDetailsRequest": _obj({"authorization_request_uri": _STR},

@@ -17,7 +17,7 @@ from reference.common.errors import ApiError
 
 @dataclass(frozen=True)
 class Peer:
-    name: str      # "issuer", "verifier", "ledger", "status list"
+    name: str      # "issuer", "verifier", "ledger"
     code: str      # error code when it cannot answer
     status: int    # HTTP status answered then
 
@@ -25,7 +25,6 @@ class Peer:
 ISSUER = Peer("issuer", "issuer_unavailable", 502)
 VERIFIER = Peer("verifier", "verifier_unavailable", 502)
 LEDGER = Peer("ledger", "ledger_unavailable", 503)
-STATUS_LIST = Peer("status list", "status_list_unavailable", 502)
 
 
 class Outbound:

@@ -9,11 +9,18 @@ code and `tx_code` (§6.1) -> c_nonce (§7) -> key proof JWT (Appendix F.1) -> C
 Seed deviations handled here:
 - `credential_offer_uri` is given the `openid-credential-offer://` deep link (a plain https
   offer URI is accepted too);
-- `notarize_on_iota` is accepted but cannot change notarization: the issuer decides it when the
-  offer is created (issuer seed, "On-chain notarization": "the credential request itself has no
-  per-credential override"). When a caller sends it, the response carries a note saying so, and
-  the reference block reports what the issuer actually did.
+- `notarize_on_iota` (default true) anchors the credential's Issuer-signed JWT on the ledger
+  through this service (notarize.py): a holder-side anchor, separate from the notarization the
+  issuer decides at offer creation (issuer seed: the credential request cannot change that one).
+  An issuer-reported `reference` that the ledger confirms is reused instead of anchoring twice.
+  The 201 body carries `on_chain_status` and, once anchored, `reference {chain, object_id}`;
 - `user_pin` is the seed's name for the OID4VCI `tx_code`.
+
+Checking what arrives (SD-JWT VC §3.4 as a holder): the issuer's key is found with
+`conformance.issuer_keys` (shared with the verifier). The pre-authorized code is spent once the
+issuer has answered, so a credential whose key cannot be fetched right now (ledger or metadata
+host unreachable) is kept with the note `issuer_signature_unchecked` rather than lost; one whose
+key is wrong, or whose signature fails, is refused (502 invalid_credential).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.issuer_keys import IssuerKeyError, IssuerKeys
 from conformance.protocol.did import parse_did
 from conformance.protocol.errors import DidError, Oid4vciError, ProtocolError
 from conformance.protocol.jose import PrivateKey
@@ -44,21 +52,20 @@ from conformance.protocol.oid4vci import (
     well_known_url,
 )
 from conformance.protocol.sdjwt import verify_sd_jwt
-from conformance.resolver import DidResolver
 from reference.common.clock import Clock, iso
 from reference.common.errors import ApiError
 from reference.holder.credentials import Wallet
 from reference.holder.dids import DidService, signing_key
 from reference.holder.held import SD_JWT_VC_FORMAT, HeldCredential
-from reference.holder.issuer_keys import X5C_UNVERIFIED_NOTE, IssuerKeys
+from reference.holder.notarize import NO_LEDGER_NOTE, NOT_APPLICABLE_NOTE, LedgerNotary
 from reference.holder.outbound import ISSUER, Outbound
 from reference.holder.store import CredentialRow, DidRow, HolderStore
 
-NOTARIZE_IGNORED_NOTE = {
-    "code": "notarize_on_iota_ignored",
-    "message": "notarize_on_iota was accepted but cannot change notarization: the issuer decides it "
-               "when the offer is created, and the credential request has no per-credential "
-               "override (issuer seed, On-chain notarization). `reference` reports what the issuer did.",
+X5C_UNVERIFIED_NOTE = {
+    "code": "x5c_chain_not_validated",
+    "message": "the issuer signed with an x5c certificate chain; the holder checked the chain's "
+               "consistency and the signature with the leaf certificate's key, but has no trust "
+               "anchors configured to validate the chain against (the verifier does)",
 }
 SIGNATURE_UNCHECKED_NOTE = {
     "code": "issuer_signature_unchecked",
@@ -84,11 +91,10 @@ def _issuer_error(status: int, body: Any) -> str:
 
 
 class Receiver:
-    def __init__(self, store: HolderStore, clock: Clock, out: Outbound, resolver: DidResolver,
-                 dids: DidService, wallet: Wallet) -> None:
-        self.store, self.clock, self.out = store, clock, out
-        self.dids, self.wallet = dids, wallet
-        self.keys = IssuerKeys(resolver, out)
+    def __init__(self, store: HolderStore, clock: Clock, out: Outbound, keys: IssuerKeys,
+                 dids: DidService, wallet: Wallet, notary: LedgerNotary | None) -> None:
+        self.store, self.clock, self.out, self.keys = store, clock, out, keys
+        self.dids, self.wallet, self.notary = dids, wallet, notary
 
     # --- offer-details -----------------------------------------------------------------------
 
@@ -161,29 +167,31 @@ class Receiver:
 
     async def receive(self, owner: str, *, offer_uri: str, holder_did: str, private_key: str,
                       configuration_id: str | None, user_pin: str | None,
-                      notarize_on_iota: bool | None) -> dict[str, Any]:
+                      notarize_on_iota: bool) -> dict[str, Any]:
         did_row = self.dids.owned(owner, holder_did)
         key = signing_key(did_row, private_key)
         loaded = await self._load(offer_uri)
         config_id = _choose_configuration(loaded, configuration_id)
         access_token = await self._token(loaded, user_pin)
-        credential, reference = await self._credential(loaded.metadata, config_id, access_token,
-                                                       key, did_row)
-        notes = [NOTARIZE_IGNORED_NOTE] if notarize_on_iota is not None else []
-        row = await self._store(owner, did_row, loaded.metadata, config_id, credential, reference,
-                                notes)
+        credential, offered = await self._credential(loaded.metadata, config_id, access_token,
+                                                     key, did_row)
+        row = await self._store(owner, did_row, loaded.metadata, config_id, credential,
+                                notarize_on_iota)
+        if notarize_on_iota and self.notary and _anchor_blocker(row.issuer_did, self.notary) is None:
+            issuer_jwt = credential.split("~", 1)[0]
+            self.store.record_anchor(row.id, await self.notary.anchor(issuer_jwt, offered))
         row, status = await self.wallet.current(row)
         out: dict[str, Any] = {
             "credential_id": row.id, "vct": row.vct, "schema_id": row.vct, "format": row.format,
             "issuer_did": row.issuer_did, "holder_did": row.holder_did,
             "raw_credential": row.raw_credential, "issued_at": iso(row.issued_at),
             "expires_at": iso(row.expires_at), "status": status.value,
+            "on_chain_status": row.on_chain_status,
         }
-        if reference is not None:
-            out["reference"] = reference
-        if notarize_on_iota is not None:
-            out["notarize_on_iota"] = {"requested": notarize_on_iota,
-                                       "notarized": reference is not None}
+        if row.reference is not None:
+            out["reference"] = row.reference
+        if row.notarization_error is not None:
+            out["notarization_error"] = row.notarization_error
         if row.notes:
             out["notes"] = row.notes
         return out
@@ -217,7 +225,7 @@ class Receiver:
         return _parsed(parse_nonce_response, body).c_nonce
 
     async def _credential(self, metadata: IssuerMetadata, config_id: str, access_token: str,
-                          key: PrivateKey, did_row: DidRow) -> tuple[str, dict[str, str] | None]:
+                          key: PrivateKey, did_row: DidRow) -> tuple[str, Mapping[str, Any] | None]:
         kid = _proof_kid(metadata, config_id, did_row)
         # One retry with a fresh c_nonce: §8.3.1.2 `invalid_nonce` means exactly "get a new one".
         for attempt in range(2):
@@ -241,22 +249,24 @@ class Receiver:
         if not isinstance(credential, str):
             raise ApiError(502, "invalid_credential", "the issuer returned a credential that is not "
                            "an SD-JWT VC string")
-        return credential, _reference(body)
+        return credential, _offered_reference(body)
 
     async def _store(self, owner: str, did_row: DidRow, metadata: IssuerMetadata, config_id: str,
-                     credential: str, reference: dict[str, str] | None,
-                     notes: list[dict[str, str]]) -> CredentialRow:
-        held, check_notes = await self._checked(credential, metadata, config_id, did_row)
+                     credential: str, notarize: bool) -> CredentialRow:
+        held, notes = await self._checked(credential, metadata, config_id, did_row)
         status_ref = held.status_reference
         issuer = held.issuer or metadata.credential_issuer
+        blocker = _anchor_blocker(_did_or_none(issuer), self.notary) if notarize else None
+        if blocker is not None:
+            notes.append(blocker)
         row = CredentialRow(
             id=str(uuid.uuid4()), owner=owner, holder_did=did_row.did, format=SD_JWT_VC_FORMAT,
             vct=held.vct, issuer=issuer, issuer_did=_did_or_none(issuer), configuration_id=config_id,
             raw_credential=credential, issued_at=held.time("iat"), expires_at=held.time("exp"),
             status_uri=status_ref[0] if status_ref else None,
             status_idx=status_ref[1] if status_ref else None, status_value=None,
-            status_checked_at=None, status_error=None, reference=reference,
-            notes=[*notes, *check_notes], created_at=self.clock.now(), deleted_at=None)
+            status_checked_at=None, status_error=None, reference=None,
+            notes=notes, created_at=self.clock.now(), deleted_at=None)
         self.store.add_credential(row)
         return row
 
@@ -272,16 +282,18 @@ class Receiver:
         try:
             held = HeldCredential.parse(credential)
             try:
-                issuer_key = await self.keys.key_for(held.header, held.payload)
-            except DidError as exc:
-                if exc.reason not in ("resolver_unreachable", "resolver_not_configured"):
+                issuer_key = await self.keys.for_jwt(held.header, held.payload, self.clock.now())
+            except IssuerKeyError as exc:
+                if not exc.transient:
                     raise
                 notes.append({**SIGNATURE_UNCHECKED_NOTE, "message": SIGNATURE_UNCHECKED_NOTE[
                     "message"] + f" ({exc.message})"})
                 issuer_key = None
             if issuer_key is not None:
-                verify_sd_jwt(held.sd_jwt, issuer_key=issuer_key, now=int(self.clock.now()),
+                verify_sd_jwt(held.sd_jwt, issuer_key=issuer_key.key, now=int(self.clock.now()),
                               holder_binding=None)
+                if not issuer_key.anchored:
+                    notes.append(X5C_UNVERIFIED_NOTE)
         except ProtocolError as exc:
             raise ApiError(502, "invalid_credential", f"the issued credential does not verify: "
                            f"{exc.message}") from None
@@ -290,8 +302,6 @@ class Receiver:
             raise ApiError(502, "invalid_credential", f"the issued credential has vct {held.vct!r}; "
                            f"the offered configuration {config_id} has {expected_vct!r}")
         _check_binding(held, did_row)
-        if "x5c" in held.header:
-            notes.append(X5C_UNVERIFIED_NOTE)
         return held, notes
 
 
@@ -375,14 +385,20 @@ def _check_binding(held: HeldCredential, did_row: DidRow) -> None:
                        f"{did_row.did} (cnf)")
 
 
-def _reference(body: Mapping[str, Any]) -> dict[str, str] | None:
-    """The issuer seed's notarization block on the credential response:
-    `{"chain": "iota", "object_id": "0x..."}`; absent for off-chain credentials."""
+def _offered_reference(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The issuer seed's notarization block on the credential response,
+    `{"chain": "iota", "object_id": "0x..."}`, when there is one. A claim only: notarize.py
+    reuses it once the ledger confirms the object holds this credential."""
     reference = body.get("reference")
-    if isinstance(reference, Mapping) and isinstance(reference.get("object_id"), str):
-        chain = reference.get("chain") or reference.get("block_chain")
-        return {"chain": chain if isinstance(chain, str) else "iota",
-                "object_id": reference["object_id"]}
+    return reference if isinstance(reference, Mapping) else None
+
+
+def _anchor_blocker(issuer_did: str | None, notary: LedgerNotary | None) -> dict[str, str] | None:
+    """Why a requested anchor cannot be made (a note kept with the credential), or None."""
+    if issuer_did is None or parse_did(issuer_did).method != "iota":
+        return NOT_APPLICABLE_NOTE
+    if notary is None:
+        return NO_LEDGER_NOTE
     return None
 
 

@@ -28,6 +28,13 @@ class HolderSettings:
     request_cache_ttl: int = 600
     # Timeout (seconds) of every outgoing call: issuer, verifier, ledger, status lists.
     http_timeout: float = 10.0
+    # notarize_on_iota: how long receive waits for the ledger to finish the anchor (seconds of
+    # wall-clock time), and how often it asks meanwhile.
+    notarization_wait: float = 5.0
+    notarization_poll_interval: float = 0.05
+    # PEM files of trust anchors for x5c-signed credentials. Without any, an x5c chain is checked
+    # for consistency only and the credential carries the note `x5c_chain_not_validated`.
+    trust_anchors_pem: tuple[str, ...] = ()
     # scrypt cost (RFC 7914): N=2^14, r=8, p=1 is the interactive-login recommendation.
     scrypt_n: int = 2 ** 14
     scrypt_r: int = 8

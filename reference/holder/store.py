@@ -2,7 +2,8 @@
 
 What is stored: a password as a salted scrypt hash, a DID with its public JWK and the id of its
 verification method, and each received credential (the SD-JWT as issued) with its last known
-status. What is never stored: private keys, passwords, access tokens, user PINs.
+status and its ledger anchor (notarize.py). What is never stored: private keys, passwords,
+access tokens, user PINs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reference.common.store import Store, from_json, to_json
+from reference.holder.notarize import Anchor
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -52,14 +54,25 @@ CREATE TABLE IF NOT EXISTS credentials (
     reference TEXT,
     notes TEXT NOT NULL,
     created_at REAL NOT NULL,
-    deleted_at REAL
+    deleted_at REAL,
+    on_chain_status TEXT,
+    notarization_request TEXT,
+    notarization_error TEXT
 );
 CREATE INDEX IF NOT EXISTS credentials_owner ON credentials(owner);
 """
+# Columns added after the first release of the schema: a file written before gains them (NULL).
+_ADDED_COLUMNS = {"credentials": ("on_chain_status", "notarization_request", "notarization_error")}
 
 
 def open_store(path: str) -> Store:
-    return Store(path, SCHEMA)
+    store = Store(path, SCHEMA)
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row["name"] for row in store.all(f"PRAGMA table_info({table})")}
+        for column in columns:
+            if column not in present:
+                store.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+    return store
 
 
 @dataclass(frozen=True)
@@ -104,10 +117,20 @@ class CredentialRow:
     status_value: int | None
     status_checked_at: float | None
     status_error: str | None
-    reference: dict[str, str] | None
+    reference: dict[str, str] | None     # {"chain", "object_id"} once anchored
     notes: list[dict[str, str]]
     created_at: float
     deleted_at: float | None
+    on_chain_status: str | None = None   # None: not notarized (notarize_on_iota false, n/a)
+    notarization_request: str | None = None
+    notarization_error: str | None = None
+
+    @property
+    def anchor(self) -> Anchor | None:
+        if self.on_chain_status is None:
+            return None
+        return Anchor(self.on_chain_status, self.notarization_request,
+                      self.reference["object_id"] if self.reference else None, self.notarization_error)
 
 
 def _user(row: sqlite3.Row | None) -> UserRow | None:
@@ -204,6 +227,9 @@ class HolderStore:
         self.db.execute("UPDATE credentials SET status_error = ? WHERE id = ?",
                         (error, credential_id))
 
-    def record_reference(self, credential_id: str, reference: dict[str, str]) -> None:
-        self.db.execute("UPDATE credentials SET reference = ? WHERE id = ?",
-                        (to_json(reference), credential_id))
+    def record_anchor(self, credential_id: str, anchor: Anchor) -> None:
+        reference = anchor.reference
+        self.db.execute("UPDATE credentials SET on_chain_status = ?, notarization_request = ?, "
+                        "notarization_error = ?, reference = ? WHERE id = ?",
+                        (anchor.on_chain_status, anchor.request_id, anchor.error,
+                         None if reference is None else to_json(reference), credential_id))

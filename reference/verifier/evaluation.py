@@ -7,7 +7,7 @@ Each Presentation goes through memoised stages, computed only when a check asks 
        \\-> unpacked --------------------+-> base -> bound        parsed + issuer_key -> status
 
 - parsed: `parse_sd_jwt` (RFC 9901 §4).
-- issuer_key: `IssuerKeys` (SD-JWT VC §3.5).
+- issuer_key: `conformance.issuer_keys.IssuerKeys` (SD-JWT VC §3.5), shared with the holder.
 - signature: the Issuer-signed JWT verified with that key (RFC 9901 §7.1 step 2).
 - unpacked: `unpack`, the Disclosures applied (RFC 9901 §7.1 steps 3-5).
 - base: `verify_sd_jwt` without Key Binding: the SD-JWT VC rules and exp / nbf.
@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.issuer_keys import IssuerKey, IssuerKeyError, IssuerKeys
 from conformance.protocol.dcql import CredentialQuery, DcqlQuery, WalletCredential, match
 from conformance.protocol.errors import JoseError, SdJwtError
 from conformance.protocol.sdjwt import (
@@ -39,7 +40,6 @@ from conformance.protocol.sdjwt import (
     verify_sd_jwt,
 )
 from conformance.protocol.sdjwt.serialization import from_jose
-from reference.verifier.issuer_keys import IssuerKey, IssuerKeyError, IssuerKeys
 from reference.verifier.status import StatusReader, StatusVerdict
 
 # --- the one table: SD-JWT reason -> (check, reason_code) ---------------------------------------

@@ -36,7 +36,9 @@ from conformance.protocol.oid4vp import (
     parse_response_params,
 )
 from conformance.protocol.sdjwt import Unpacked
+from conformance.issuer_keys import IssuerKeys, load_trust_anchors
 from conformance.resolver import DidResolver
+from conformance.status_fetch import StatusListFetcher
 from reference.common.body import Body, bad
 from reference.common.clock import Clock, iso
 from reference.common.errors import ApiError, OAuthError
@@ -44,7 +46,6 @@ from reference.common.store import Store
 from reference.verifier.checks import FAIL, MODES, SUCCESS, CheckResult, Response, run_checks
 from reference.verifier.evaluation import Environment, Failure, disclosed_claims
 from reference.verifier.identity import verifier_identity
-from reference.verifier.issuer_keys import IssuerKeys, load_trust_anchors
 from reference.verifier.settings import VerifierSettings
 from reference.verifier.status import StatusReader
 from reference.verifier.store import Session, SessionStore
@@ -66,8 +67,10 @@ class VerifierService:
         self.settings, self.clock, self.http = settings, clock, http
         self.sessions = SessionStore(store)
         self.resolver = DidResolver(http, settings.ledger_url, timeout=settings.http_timeout)
-        self.keys = IssuerKeys(self.resolver, http, load_trust_anchors(settings.trust_anchors_pem),
-                               settings.http_timeout)
+        self.keys = IssuerKeys(self.resolver, http, anchors=load_trust_anchors(settings.trust_anchors_pem),
+                               require_anchor=True, timeout=settings.http_timeout)
+        # No cache across responses: each verification reads the list as it is now.
+        self.status_lists = StatusListFetcher(http, self.keys, timeout=settings.http_timeout)
 
     async def drain(self) -> None:
         """No background work: every outgoing call finishes inside its request."""
@@ -185,7 +188,7 @@ class VerifierService:
         now = self.clock.now()
         env = Environment(client_id=session.client_id, nonce=session.nonce, query=parse_query(session.dcql_query),
                           now=now, leeway=self.settings.leeway, iat_max_age=self.settings.iat_max_age,
-                          keys=self.keys, statuses=StatusReader(self.http, self.keys, self.settings.http_timeout, now))
+                          keys=self.keys, statuses=StatusReader(self.status_lists, now))
         response = Response(env, None, unreadable=parsed) if isinstance(parsed, Oid4vpError) \
             else Response(env, dict(parsed.vp_token))
         try:

@@ -12,7 +12,7 @@ import pytest
 from conformance.protocol.did import did_jwk_from_public, did_key_from_public, resolve_local, verification_key
 from conformance.protocol.jose import b64u_encode, generate_key, private_key_from_b64u, sign_jws
 from reference.holder.auth import PasswordHasher
-from tests.reference.test_holder_kit import LEDGER, PASSWORD, holder_world
+from tests.reference.test_holder_kit import DOC, LEDGER, PASSWORD, holder_world
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -108,6 +108,27 @@ async def test_missing_forged_and_expired_tokens() -> None:
         expired = await world.get("/v1/did", alice)
         assert expired.status_code == 401 and expired.json()["error"]["code"] == "invalid_token"
         assert "login" in expired.json()["error"]["message"]
+
+
+@pytest.mark.anyio
+async def test_every_bearer_route_answers_the_seeds_401s() -> None:
+    """The "401 Unauthorized" row of every table (missing header) and the login table's "401
+    invalid_token (any subsequent call)" (expired token), on every route that takes a token."""
+    some_id, some_did = str(uuid.uuid4()), quote("did:key:zDnaeUnknown", safe="")
+    routes = [(method, path.replace("{id}", some_id).replace("{did}", some_did))
+              for path, ops in DOC["paths"].items() for method in ops
+              if ops[method].get("security") != []]
+    assert len(routes) == 11
+    async with holder_world() as world:
+        alice = await world.user()
+        world.clock.advance(86_400)      # the token's default lifetime: expired now
+        for method, path in routes:
+            body = {} if method in ("post", "delete") else None
+            for headers, code in (({}, "unauthorized"), (alice.auth, "invalid_token")):
+                response = await world.http.request(method.upper(), f"http://holder.local{path}",
+                                                    json=body, headers=headers)
+                assert response.status_code == 401, (method, path, response.text)
+                assert response.json()["error"]["code"] == code, (method, path)
 
 
 def test_password_hash_is_salted_scrypt_at_the_default_cost() -> None:

@@ -10,6 +10,8 @@ import pytest
 
 from conformance.net import Network
 from reference.common.clock import FakeClock
+from reference.holder.notarize import Anchor
+from reference.holder.store import HolderStore, open_store
 from tests.reference.test_holder_kit import ISSUER, PASSWORD, TURING_KEY, User, World, holder_world
 
 
@@ -58,6 +60,15 @@ async def test_isolation_invalid_ids_and_auth() -> None:
         credential, _ = await _received(world, alice)
         assert (await world.get("/v1/vc", bob)).json() == {"credentials": []}
         assert (await world.get(f"/v1/vc/{credential}", bob)).status_code == 403
+        assert (await world.delete(f"/v1/vc/{credential}", bob)).status_code == 403
+        for call in (world.get, world.delete):
+            invalid = await call("/v1/vc/not-a-uuid", alice)
+            assert invalid.status_code == 400 and invalid.json()["error"]["code"] == "invalid_id"
+            assert (await call(f"/v1/vc/{uuid.uuid4()}", alice)).status_code == 404
+            assert (await call(f"/v1/vc/{credential}")).status_code == 401
+        assert (await world.get("/v1/vc")).status_code == 401
+        # None of that touched Alice's credential.
+        assert (await world.get(f"/v1/vc/{credential}", alice)).json()["status"] == "active"
         assert (await world.delete(f"/v1/vc/{credential}", bob)).status_code == 403
         assert (await world.get(f"/v1/vc/{uuid.uuid4()}", alice)).status_code == 404
         for path in ("/v1/vc/not-a-uuid", "/v1/vc/123"):
@@ -131,6 +142,8 @@ async def test_a_restart_loses_nothing(tmp_path: Path) -> None:
         alice = await world.user()
         did, _ = await world.did(alice)
         credential, _ = await _received(world, alice)
+        before = (await world.get(f"/v1/vc/{credential}", alice)).json()
+        assert before["on_chain_status"] == "COMPLETED"
         await world.delete(f"/v1/vc/{(await _received(world, alice))[0]}", alice)
         signing_key = world.settings.signing_key
     async with holder_world(path, network=network, clock=clock, issuer=False,
@@ -141,5 +154,31 @@ async def test_a_restart_loses_nothing(tmp_path: Path) -> None:
         assert did in dids
         listed = (await world.get("/v1/vc", alice)).json()["credentials"]
         assert [c["id"] for c in listed] == [credential]
+        after = (await world.get(f"/v1/vc/{credential}", alice)).json()
+        assert {k: after[k] for k in ("raw_credential", "reference", "on_chain_status", "notes")} == \
+            {k: before[k] for k in ("raw_credential", "reference", "on_chain_status", "notes")}
         login = await world.post("/v1/user/login", {"uuid": alice.uuid, "password": PASSWORD})
         assert login.status_code == 200
+
+
+def test_a_file_from_before_the_anchor_columns_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A holder database written before notarize_on_iota existed gains the anchor columns (NULL:
+    not notarized) on the next start, and keeps every row."""
+    path = str(tmp_path / "holder.db")
+    store = open_store(path)
+    store.execute("INSERT INTO users VALUES ('u1', 'Old', 'scrypt$x', 1.0)")
+    store.execute("INSERT INTO credentials (id, owner, holder_did, format, issuer, configuration_id, "
+                  "raw_credential, notes, created_at) VALUES ('c1', 'u1', 'did:key:z', 'dc+sd-jwt', "
+                  "'https://issuer', 'cfg', 'jwt~', '[]', 1.0)")
+    for column in ("on_chain_status", "notarization_request", "notarization_error"):
+        store.execute(f"ALTER TABLE credentials DROP COLUMN {column}")
+    store.close()
+    reopened = open_store(path)
+    columns = {r["name"] for r in reopened.all("PRAGMA table_info(credentials)")}
+    assert {"on_chain_status", "notarization_request", "notarization_error"} <= columns
+    holder_store = HolderStore(reopened)
+    row = holder_store.credential("c1")
+    assert row is not None and row.anchor is None and row.raw_credential == "jwt~"
+    holder_store.record_anchor("c1", Anchor("FAILED", None, None, "ledger away"))
+    assert holder_store.credential("c1").anchor == Anchor("FAILED", None, None, "ledger away")
+    reopened.close()

@@ -2,21 +2,18 @@
 
 `holder_world()` mounts the holder and the ledger (and, when asked, the reference issuer and
 verifier) on one in-process network. Every response the holder's test client receives is
-validated against the holder's own OpenAPI document (status documented, JSON media type, body
-valid against the schema), so each test doubles as a contract check.
+validated against the holder's own OpenAPI document (`OpenApiContract`: status documented, media
+type, body valid against the schema), so each test doubles as a contract check.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import jsonschema
 
 from conformance.net import Network, make_client
 from conformance.paths import FIXTURES
@@ -36,12 +33,15 @@ from reference.verifier import create_app as create_verifier
 from reference.verifier import open_store as open_verifier_store
 from reference.ledger import create_app as create_ledger
 from reference.ledger.store import open_store as open_ledger_store
+from tests.reference.test_ledger_kit import OpenApiContract
 
 HOLDER = "http://holder.local"
 LEDGER = "http://ledger.local"
 ISSUER = "http://issuer.local"
 VERIFIER = "http://verifier.local"
 DOC = openapi_document(HOLDER)
+# Every response the holder's test client receives is checked against the holder's document.
+CONTRACT = OpenApiContract(DOC, "holder.local")
 PASSWORD = "correct horse 42"
 # The reference issuer's test tenants (fixtures/issuer/tenants.yaml): did:iota and X.509 paths.
 TURING_KEY = "tcs_test_turing_3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c"
@@ -63,7 +63,7 @@ RESIDENT_QUERY = {"credentials": [{
     "claims": [{"path": ["address", "locality"]}],
 }]}
 # Cheaper scrypt for tests (the default N=2^14 is exercised in test_holder_accounts).
-TEST_SETTINGS = {"scrypt_n": 2 ** 10}
+TEST_SETTINGS = {"scrypt_n": 2 ** 10, "notarization_poll_interval": 0.005}
 
 
 @dataclass
@@ -86,6 +86,14 @@ class World:
     store: Store
     settings: HolderSettings
     apps: dict[str, Any] = field(default_factory=dict)
+    ledger_store: Store | None = None
+
+    def notarizations_of(self, data: str) -> list[str]:
+        """The statuses of the ledger's notarization requests for `data`, oldest first."""
+        assert self.ledger_store is not None
+        rows = self.ledger_store.all("SELECT status FROM notarization_requests WHERE data = ? "
+                                     "ORDER BY created_at, rowid", (data,))
+        return [row["status"] for row in rows]
 
     async def post(self, path: str, body: Any, user: User | None = None, **kw: Any) -> httpx.Response:
         return await self.http.post(f"{HOLDER}{path}", json=body,
@@ -168,22 +176,28 @@ class World:
 async def holder_world(path: str = ":memory:", *, clock: FakeClock | None = None,
                        network: Network | None = None, ledger: bool = True,
                        issuer: bool = False, verifier: bool = False,
+                       ledger_knobs: dict[str, Any] | None = None,
                        **knobs: Any) -> AsyncIterator[World]:
     """The holder, a ledger and (when asked) the reference issuer and verifier on an in-process
-    network. `knobs` go to HolderSettings."""
+    network. `knobs` go to HolderSettings, `ledger_knobs` to LedgerSettings."""
     clock = clock or FakeClock()
     network = network or Network()
     apps: dict[str, Any] = {}
     stores: list[Store] = []
+    ledger_store = None
     if ledger:
-        stores.append(open_ledger_store(":memory:"))
-        apps[LEDGER] = create_ledger(LedgerSettings(LEDGER, latency=0.0), store=stores[-1],
-                                     clock=clock)
+        ledger_store = open_ledger_store(":memory:")
+        stores.append(ledger_store)
+        apps[LEDGER] = create_ledger(LedgerSettings(LEDGER, **{"latency": 0.0, **(ledger_knobs or {})}),
+                                     store=ledger_store, clock=clock)
         network.mount(LEDGER, apps[LEDGER])
     issuer_http = make_client(network)   # the other roles' outgoing client
     if issuer:
         stores.append(open_issuer_store(":memory:"))
-        apps[ISSUER] = create_issuer(IssuerSettings(ISSUER, ledger_url=LEDGER, poll_interval=0.0),
+        # A short notarization timeout: a test that takes the ledger away while the issuer still
+        # polls must not leave drain() waiting out the default two minutes.
+        apps[ISSUER] = create_issuer(IssuerSettings(ISSUER, ledger_url=LEDGER, poll_interval=0.005,
+                                                    notarization_timeout=1.0),
                                      store=stores[-1], clock=clock, http=issuer_http)
         network.mount(ISSUER, apps[ISSUER])
     if verifier:
@@ -200,8 +214,8 @@ async def holder_world(path: str = ":memory:", *, clock: FakeClock | None = None
     network.mount(HOLDER, app)
     apps[HOLDER] = app
     http = make_client(network)
-    http.event_hooks["response"].append(check_against_openapi)
-    world = World(network, clock, http, app.state.service, store, settings, apps)
+    http.event_hooks["response"].append(CONTRACT.check)
+    world = World(network, clock, http, app.state.service, store, settings, apps, ledger_store)
     try:
         async with outgoing, http, issuer_http:
             try:
@@ -213,45 +227,3 @@ async def holder_world(path: str = ":memory:", *, clock: FakeClock | None = None
         store.close()
         for other in stores:
             other.close()
-
-
-# --- the OpenAPI contract, applied to every holder response --------------------------------
-
-
-def _template_regex(template: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
-
-
-_TEMPLATES = [(_template_regex(t), t) for t in DOC["paths"]]
-
-
-def operation_for(method: str, path: str) -> dict[str, Any]:
-    for regex, template in _TEMPLATES:
-        if regex.match(path) and method.lower() in DOC["paths"][template]:
-            return DOC["paths"][template][method.lower()]
-    raise AssertionError(f"{method} {path} is not described in the holder's OpenAPI document")
-
-
-def validate(schema: dict[str, Any], instance: Any) -> None:
-    root = {**schema, "components": DOC["components"]}
-    jsonschema.Draft202012Validator(
-        root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(instance)
-
-
-async def check_against_openapi(response: httpx.Response) -> None:
-    request = response.request
-    if request.url.host != "holder.local" or request.url.path == "/openapi.json":
-        return
-    await response.aread()
-    responses = operation_for(request.method, request.url.path)["responses"]
-    status = str(response.status_code)
-    assert status in responses, (f"{request.method} {request.url.path} answered {status} "
-                                 f"({response.text[:300]}); documented: {', '.join(responses)}")
-    content = responses[status].get("content")
-    if content is None:
-        assert not response.content, f"{request.method} {request.url.path}: {status} has a body"
-        return
-    ((media_type, spec),) = content.items()
-    got = response.headers.get("content-type", "").split(";")[0].strip()
-    assert got == media_type, f"{request.method} {request.url.path}: content-type {got!r}"
-    validate(spec["schema"], json.loads(response.content))

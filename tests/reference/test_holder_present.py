@@ -245,6 +245,7 @@ async def test_verifiers_identified_by_did_jwk_and_did_iota() -> None:
             assert presented.status_code == 200, presented.text
             assert len(next(iter(verifier.sessions.values())).received) == 1
         # The did:iota verifier's key lives on the ledger: without it, no verification.
+        await world.drain()     # the issuer's notarization is over before the ledger goes
         world.network.set_reachable(LEDGER, False)
         down = await world.post("/v1/oid4vp/request-details",
                                 {"authorization_request_uri": verifier.session()}, alice)

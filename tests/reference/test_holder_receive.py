@@ -3,13 +3,18 @@ code flow), and every failure mode of the seed's tables."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from starlette.types import ASGIApp, Receive, Scope, Send
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
+from conformance.paths import FIXTURES
 from conformance.protocol.jose import b64u_encode, generate_key, private_key_from_b64u
 from conformance.protocol.sdjwt import holder_public_key, parse_sd_jwt, verify_sd_jwt
 from conformance.resolver import DidResolver
@@ -24,6 +29,7 @@ from tests.reference.test_holder_kit import (
 )
 
 
+TEST_CA = str(FIXTURES / "pki" / "test-ca.cert.pem")
 SEED_RECEIVE_FIELDS = {"credential_id", "vct", "issuer_did", "holder_did", "raw_credential",
                        "issued_at", "status"}
 
@@ -110,7 +116,7 @@ async def test_receive_binds_the_credential_to_the_holder_did(method: str, alg: 
         assert body["holder_did"] == did and body["status"] == "active"
         assert body["vct"] == body["schema_id"] == TURING_CONFIG
         assert body["issuer_did"].startswith("did:iota:testnet:0x")
-        assert "notes" not in body and "notarize_on_iota" not in body
+        assert "notes" not in body and body["on_chain_status"] == "COMPLETED"
         public = private_key_from_b64u(key, alg).public.to_jwk()
         claims = await _independently_verified(world, body["raw_credential"], public)
         assert {k: claims[k] for k in TURING_CLAIMS} == TURING_CLAIMS
@@ -193,6 +199,7 @@ async def test_ledger_down_after_issuance_keeps_the_credential_unchecked() -> No
         alice = await world.user()
         did, key = await world.did(alice)          # did:key: the issuer needs no ledger for it
         await world.receive(alice, did, key, await world.offer())   # registers the issuer DID
+        await world.drain()     # the issuer's notarization is over before the ledger goes
         world.network.set_reachable(LEDGER, False)
         response = await world.receive(alice, did, key, await world.offer())
         assert response.status_code == 201, response.text
@@ -227,86 +234,44 @@ async def test_choosing_among_several_configurations() -> None:
         assert chosen.json()["error"]["code"] == "pre_authorized_code_invalid"
 
 
-@pytest.mark.anyio
-async def test_notarize_on_iota_is_accepted_and_reported_as_ignored() -> None:
-    async with holder_world(issuer=True) as world:
-        alice = await world.user()
-        did, key = await world.did(alice)
-        offer = await world.offer(notarize_on_iota=True)
-        response = await world.receive(alice, did, key, offer, notarize_on_iota=False)
-        assert response.status_code == 201
-        body = response.json()
-        assert body["notarize_on_iota"] == {"requested": False, "notarized": False}
-        assert [n["code"] for n in body["notes"]] == ["notarize_on_iota_ignored"]
-        await world.drain()
-        # The issuer notarized anyway: the request could not change it.
-        (record,) = await world.issuer_records(offer["offer_id"])
-        assert record["on_chain_status"] == "COMPLETED"
-        stored = await world.get(f"/v1/vc/{body['credential_id']}", alice)
-        assert [n["code"] for n in stored.json()["notes"]] == ["notarize_on_iota_ignored"]
+IDENTITY_CLAIMS = {"given_name": "Erika", "family_name": "Mustermann"}
+
+
+def _rogue_ca(path: Path) -> str:
+    """A self-signed CA certificate that signed nothing the issuer uses, as a PEM file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "rogue CA")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return str(path)
 
 
 @pytest.mark.anyio
-async def test_x509_issuer_credential_is_received_with_a_note() -> None:
-    async with holder_world(issuer=True) as world:
+@pytest.mark.parametrize("anchors", ["none", "test-ca", "rogue"])
+async def test_x509_issuer_credential_against_the_holders_trust_anchors(anchors: str, tmp_path: Path) -> None:
+    """x5c chains are validated against the holder's trust anchors when it has some; without any
+    the chain is only checked for consistency, and the credential says so. Never anchored."""
+    configured = {"none": (), "test-ca": (TEST_CA,), "rogue": (_rogue_ca(tmp_path / "rogue.pem"),)}[anchors]
+    async with holder_world(issuer=True, trust_anchors_pem=configured) as world:
         alice = await world.user()
         did, key = await world.did(alice)
-        offer = await world.offer("IdentityCredential", {"given_name": "Erika", "family_name": "Mustermann"},
-                                  api_key=HAIP_KEY)
-        response = await world.receive(alice, did, key, offer)
+        offer = await world.offer("IdentityCredential", IDENTITY_CLAIMS, api_key=HAIP_KEY)
+        response = await world.receive(alice, did, key, offer, notarize_on_iota=True)
+        if anchors == "rogue":
+            assert response.status_code == 502 and response.json()["error"]["code"] == "invalid_credential"
+            assert "trust anchor" in response.json()["error"]["message"]
+            return
         assert response.status_code == 201, response.text
         body = response.json()
         assert body["issuer_did"] is None and "x5c" in parse_sd_jwt(body["raw_credential"]).issuer_jws.header
-        assert [n["code"] for n in body["notes"]] == ["x5c_chain_not_validated"]
-
-
-class _AnchorReportingIssuer:
-    """The issuer seed's receive response carries `reference {chain, object_id}` when notarization
-    succeeded. The reference issuer notarizes after answering, so this wrapper plays an issuer
-    that waits for its anchor: after the credential response it drains notarization and adds the
-    `reference` member, read from the issuer's own records."""
-
-    def __init__(self, world: World, app: ASGIApp, offer_id: str) -> None:
-        self.world, self.app, self.offer_id = world, app, offer_id
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/credential":
-            await self.app(scope, receive, send)
-            return
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            else:
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, capture)
-        body = json.loads(b"".join(chunks))
-        if start["status"] == 200:
-            await self.world.drain()
-            (record,) = await self.world.issuer_records(self.offer_id)
-            body["reference"] = {"chain": record["blockchain"], "object_id": record["object_id"]}
-        raw = json.dumps(body).encode()
-        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-        await send({**start, "headers": [*headers, (b"content-length", str(len(raw)).encode())]})
-        await send({"type": "http.response.body", "body": raw})
-
-
-@pytest.mark.anyio
-async def test_reference_block_chain_vs_chain() -> None:
-    async with holder_world(issuer=True) as world:
-        alice = await world.user()
-        did, key = await world.did(alice)
-        offer = await world.offer()
-        world.network.mount(ISSUER, _AnchorReportingIssuer(world, world.apps[ISSUER], offer["offer_id"]))
-        response = await world.receive(alice, did, key, offer)
-        assert response.status_code == 201, response.text
-        reference = response.json()["reference"]
-        assert reference["chain"] == "iota" and reference["object_id"].startswith("0x")
-        anchored = await world.http.get(f"{LEDGER}/v1/objects/{reference['object_id']}")
-        assert anchored.status_code == 200
-        assert response.json()["raw_credential"].startswith(anchored.json()["state"]["data"])
-        stored = (await world.get(f"/v1/vc/{response.json()['credential_id']}", alice)).json()
-        assert stored["reference"] == {"block_chain": "iota", "object_id": reference["object_id"]}
+        assert body["on_chain_status"] is None and "reference" not in body
+        assert world.notarizations_of(body["raw_credential"].split("~", 1)[0]) == []
+        expected = ["notarization_not_applicable"]
+        if anchors == "none":
+            expected.insert(0, "x5c_chain_not_validated")
+        assert [n["code"] for n in body["notes"]] == expected

@@ -56,6 +56,7 @@ async def test_custodial_story_leaves_no_secret_behind(tmp_path: Path,
         certificate = await world.receive(alice, did, key, offer, user_pin=offer["tx_code_value"],
                                           notarize_on_iota=True)
         assert certificate.status_code == 201
+        assert certificate.json()["on_chain_status"] == "COMPLETED"   # anchored on the ledger
         resident = await world.receive(alice, did, key,
                                        await world.offer("ResidentCredential", RESIDENT_CLAIMS))
         assert resident.status_code == 201

@@ -64,7 +64,7 @@ async def running_ledger(path: str = ":memory:", *, clock: FakeClock | None = No
     network = Network()
     network.mount(LEDGER, app)
     http = make_client(network)
-    http.event_hooks["response"].append(check_against_openapi)
+    http.event_hooks["response"].append(CONTRACT.check)
     service: LedgerService = app.state.ledger
     try:
         async with http:
@@ -77,43 +77,50 @@ async def running_ledger(path: str = ":memory:", *, clock: FakeClock | None = No
 # --- the OpenAPI contract, applied to every response ---------------------------------------
 
 
-def _template_regex(template: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
+class OpenApiContract:
+    """Every response a service gives is checked against the OpenAPI document it serves: the
+    status is documented for the operation, the media type is the documented one, and the body
+    validates against the documented schema (a documented response without content must have no
+    body). Used as an httpx response hook; responses from other hosts and the document itself are
+    left alone. The ledger's and the holder's test clients both use it."""
+
+    def __init__(self, doc: dict[str, Any], host: str) -> None:
+        self.doc, self.host = doc, host
+        self._templates = [(re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", t) + "$"), t) for t in doc["paths"]]
+
+    def operation(self, method: str, path: str) -> dict[str, Any]:
+        for regex, template in self._templates:
+            if regex.match(path) and method.lower() in self.doc["paths"][template]:
+                return self.doc["paths"][template][method.lower()]
+        raise AssertionError(f"{method} {path} is not described in the OpenAPI document of {self.host}")
+
+    def validate(self, schema: dict[str, Any], instance: Any) -> None:
+        # `#/components/...` refs resolve against the root: give the schema the doc's components.
+        root = {**schema, "components": self.doc["components"]}
+        jsonschema.Draft202012Validator(
+            root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(instance)
+
+    async def check(self, response: httpx.Response) -> None:
+        request = response.request
+        if request.url.host != self.host or request.url.path == "/openapi.json":
+            return
+        await response.aread()
+        responses = self.operation(request.method, request.url.path)["responses"]
+        status = str(response.status_code)
+        assert status in responses, (f"{request.method} {request.url.path} answered {status} "
+                                     f"({response.text[:300]}); documented: {', '.join(responses)}")
+        content = responses[status].get("content")
+        if content is None:
+            assert not response.content, f"{request.method} {request.url.path}: {status} has a body"
+            return
+        ((media_type, spec),) = content.items()
+        got = response.headers.get("content-type", "").split(";")[0].strip()
+        assert got == media_type, f"{request.method} {request.url.path}: content-type {got!r}, " \
+                                  f"documented {media_type!r}"
+        self.validate(spec["schema"], json.loads(response.content))
 
 
-_TEMPLATES = [(_template_regex(t), t) for t in DOC["paths"]]
-
-
-def operation_for(method: str, path: str) -> dict[str, Any]:
-    for regex, template in _TEMPLATES:
-        if regex.match(path) and method.lower() in DOC["paths"][template]:
-            return DOC["paths"][template][method.lower()]
-    raise AssertionError(f"{method} {path} is not described in the ledger's OpenAPI document")
-
-
-def response_schema(method: str, path: str, status: int) -> tuple[str, dict[str, Any]]:
-    responses = operation_for(method, path)["responses"]
-    assert str(status) in responses, (f"{method} {path} answered {status}; documented: "
-                                      f"{', '.join(responses)}")
-    ((media_type, content),) = responses[str(status)]["content"].items()
-    return media_type, content["schema"]
-
-
-def validate(schema: dict[str, Any], instance: Any) -> None:
-    # `#/components/...` refs resolve against the root: give the schema the doc's components.
-    root = {**schema, "components": DOC["components"]}
-    jsonschema.Draft202012Validator(
-        root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(instance)
-
-
-async def check_against_openapi(response: httpx.Response) -> None:
-    await response.aread()
-    request = response.request
-    media_type, schema = response_schema(request.method, request.url.path, response.status_code)
-    got = response.headers.get("content-type", "").split(";")[0].strip()
-    assert got == media_type, f"{request.method} {request.url.path}: content-type {got!r}, " \
-                              f"documented {media_type!r}"
-    validate(schema, json.loads(response.content))
+CONTRACT = OpenApiContract(DOC, "ledger.local")
 
 
 # --- transaction proofs --------------------------------------------------------------------

@@ -83,3 +83,26 @@ def test_generated_requests_get_documented_answers(case):
     # proofs, which a schema cannot describe as validly signed.
     case.call_and_validate(checks=[not_a_server_error, status_code_conformance,
                                    content_type_conformance, response_schema_conformance])
+
+
+@pytest.mark.anyio
+async def test_the_contract_hook_catches_what_the_document_does_not_say():
+    """The hook every ledger and holder test client runs can fail: an undocumented status, another
+    media type, and a body off the schema are each caught."""
+    import httpx
+
+    from tests.reference.test_ledger_kit import CONTRACT
+
+    def answer(status: int, body: bytes, media_type: str = "application/json") -> httpx.Response:
+        request = httpx.Request("GET", f"{LEDGER}/v1/notarizations/00000000-0000-4000-8000-000000000000")
+        return httpx.Response(status, content=body, headers={"content-type": media_type}, request=request)
+
+    good = b'{"request_id": "00000000-0000-4000-8000-000000000000", "status": "queued", ' \
+           b'"object_id": null, "error": null}'
+    await CONTRACT.check(answer(200, good))
+    with pytest.raises(AssertionError, match="answered 418"):
+        await CONTRACT.check(answer(418, good))
+    with pytest.raises(AssertionError, match="content-type"):
+        await CONTRACT.check(answer(200, good, "text/plain"))
+    with pytest.raises(jsonschema.ValidationError):
+        await CONTRACT.check(answer(200, good.replace(b'"queued"', b'"pending"')))

@@ -3,11 +3,13 @@ the OpenAPI document checked against real responses."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from conformance.protocol.jose import b64u_encode, generate_key
 from conformance.protocol.jwe import generate_ecdh_key
@@ -164,7 +166,9 @@ async def test_unknown_sessions() -> None:
 
 
 @pytest.mark.anyio
-async def test_sessions_survive_a_restart_and_no_signing_key_is_stored(tmp_path: Path) -> None:
+async def test_sessions_survive_a_restart_and_no_signing_key_is_stored(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     path = str(tmp_path / "verifier.db")
     rig = Rig(store_path=path)
     created = await rig.create(response_mode="direct_post.jwt")
@@ -181,6 +185,9 @@ async def test_sessions_survive_a_restart_and_no_signing_key_is_stored(tmp_path:
     rig.store.close()
     dump = Path(path).read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("verifier.db-*"))
     assert raw_key.encode() not in dump and API_KEY.encode() not in dump
+    assert rig.verifier_key.raw() not in dump
+    # Nor in the logs (httpx logs every request line at DEBUG / INFO: the body never is).
+    assert caplog.text and raw_key not in caplog.text and API_KEY not in caplog.text
 
 
 def test_encryption_key_kid_is_required_by_the_metadata_builder() -> None:
@@ -201,6 +208,7 @@ def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
 def test_openapi_document_is_structurally_sound() -> None:
     document = openapi_document()
     assert document["openapi"].startswith("3.1")
+    jsonschema.Draft202012Validator(OPENAPI_31).validate(document)
     for name, schema in document["components"]["schemas"].items():
         jsonschema.Draft202012Validator.check_schema(schema)
     refs = {f"#/components/schemas/{n}" for n in document["components"]["schemas"]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from conformance import issuer_keys, status_fetch
 from conformance.protocol.dcql import parse_query
 from conformance.protocol.sdjwt import REASONS, issue_sd_jwt_vc, parse_sd_jwt, unpack
 from conformance.protocol.jose import generate_key
@@ -41,8 +42,10 @@ def test_checks_md_documents_every_check_and_reason() -> None:
         assert f"`{check.name}`" in DOC and f"`{check.success}`" in DOC
     for reason, (_, code) in SDJWT_REASONS.items():
         assert f"`{reason}`" in DOC and f"`{code}`" in DOC
-    source = "".join((Path(checks.__file__).parent / name).read_text()
-                     for name in ("checks.py", "status.py", "issuer_keys.py", "service.py"))
+    here = Path(checks.__file__).parent
+    source = "".join(path.read_text() for path in (
+        here / "checks.py", here / "status.py", here / "service.py",
+        Path(issuer_keys.__file__), Path(status_fetch.__file__)))
     emitted = set(re.findall(r'"((?:[a-z0-9]+_)+[a-z0-9]+)"', source))
     for code in ("presentation_invalid", "oid4vp_non_compliant", "status_not_referenced", "credential_revoked",
                  "credential_suspended", "credential_status_unrecognized", "status_list_unavailable",

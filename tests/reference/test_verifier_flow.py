@@ -355,6 +355,29 @@ async def test_revoked_and_suspended_credentials_fail_status(value: int, reason:
 
 
 @pytest.mark.anyio
+async def test_status_not_referenced_and_unrecognized_values() -> None:
+    rig = Rig()
+    result, _ = await rig.flow(credential=rig.issue())        # no status claim at all
+    assert result["status"] == "completed", result["check_results"]
+    assert check(result, "status")["reason_code"] == "status_not_referenced"
+    rig.status.statuses = rig.status.statuses.with_status(7, 3)   # 0x03: application specific
+    result, _ = await rig.flow(credential=rig.issue(status_idx=7))
+    assert_fail_fast(result, "status", "credential_status_unrecognized")
+
+
+@pytest.mark.anyio
+async def test_credential_not_yet_valid_fails_validity_period() -> None:
+    rig = Rig()
+    now = int(rig.clock.now())
+    credential = issue_sd_jwt_vc(
+        issuer_key=rig.issuer_key, header={"kid": rig.issuer_kid},
+        payload={"iss": rig.issuer_did, "vct": VCT, "iat": now, "nbf": now + 3600, "exp": now + 86_400,
+                 "cnf": {"jwk": rig.holder_key.public.to_jwk()}}, claims=CLAIMS).serialize()
+    result, _ = await rig.flow(credential=credential)
+    assert_fail_fast(result, "validity_period", "credential_not_yet_valid")
+
+
+@pytest.mark.anyio
 async def test_unreachable_status_list_is_unavailable() -> None:
     rig = Rig()
     rig.network.set_reachable("http://status.local", False)
