@@ -102,7 +102,8 @@ def build_reference(*, db_dir: str | Path | None = None, clock: Clock | None = N
         "ledger": ledger.LedgerSettings(urls["ledger"], latency=ledger_latency, seed=seed),
         "issuer": _issuer_settings(urls["issuer"], urls["ledger"], issuer_key, issuer_api_key,
                                    poll_interval=poll_interval, webhook_timeout=webhook_timeout),
-        "holder": holder.HolderSettings(urls["holder"], ledger_url=urls["ledger"]),
+        "holder": holder.HolderSettings(urls["holder"], ledger_url=urls["ledger"],
+                                        trust_anchors_pem=(str(TEST_CA),)),
         "verifier": verifier.VerifierSettings(
             urls["verifier"], api_keys=frozenset({deployment.api_keys["verifier"]}),
             ledger_url=urls["ledger"], trust_anchors_pem=(str(TEST_CA),)),
