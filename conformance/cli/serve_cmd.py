@@ -28,10 +28,14 @@ from conformance.protocol.errors import JoseError
 from conformance.protocol.jose import PrivateKey, b64u_encode, generate_key, private_key_from_b64u
 
 NAME = "serve"
-HELP = "serve the reference issuer, holder, verifier and ledger over real HTTP"
+HELP = "serve the reference issuer, holder, verifier, ledger and vendor APIs over real HTTP"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8100
-# Port offsets from --port: the issue's 8100 issuer, 8101 holder, 8102 verifier, 8103 ledger.
-PORT_OFFSETS = {"issuer": 0, "holder": 1, "verifier": 2, "ledger": 3}
+# Port offsets from --port: the issue's 8100 issuer, 8101 holder, 8102 verifier, 8103 ledger;
+# then the other vendors' management APIs over the same issuer engine (their OID4VCI wire is
+# the issuer's, on 8100).
+PORT_OFFSETS = {"issuer": 0, "holder": 1, "verifier": 2, "ledger": 3, "eudiw": 4, "orgwallet": 5}
+# Seconds between the EUDIW connector's looks for expired sessions: served, nobody drains it.
+EUDIW_SWEEP_INTERVAL = 1.0
 KEY_FILE = "issuer-did-iota.key"
 # The variable fixtures/targets/reference-serve.yaml reads for the issuer and verifier keys.
 API_KEY_ENV = "CONFORMANCE_API_KEY"
@@ -48,8 +52,10 @@ Serve the reference deployment over real HTTP so that wallets, other tools and
   holder    --port + 1   (8101)
   verifier  --port + 2   (8102)
   ledger    --port + 3   (8103)
+  eudiw     --port + 4   (8104)  EUDIW connector management API (POST /offers)
+  orgwallet --port + 5   (8105)  organisation wallet API (/v2/config/digital-wallet/...)
 
-It prints the four URLs, the API keys and a target-file snippet, then serves until Ctrl-C or
+It prints the URLs, the API keys and a target-file snippet, then serves until Ctrl-C or
 SIGTERM. Stopping lets background work (notarizations, webhooks) finish for up to
 --drain-timeout seconds while the servers still answer (an unfinished notarization resumes
 at the next start), then stops the servers, closes the stores and exits 0. A second Ctrl-C
@@ -278,7 +284,8 @@ def _build(options: ServeOptions, db_dir: Path, key: PrivateKey) -> Any:
     return build_reference(db_dir=db_dir, seed=options.seed,
                            ledger_latency=options.ledger_latency, urls=options.urls(),
                            verifier_api_key=options.api_key, issuer_api_key=options.api_key,
-                           issuer_key=key, in_process=False)
+                           issuer_key=key, in_process=False,
+                           eudiw_sweep_interval=EUDIW_SWEEP_INTERVAL)
 
 
 async def _bounded(work: Any, timeout: float, abort: asyncio.Event) -> bool:

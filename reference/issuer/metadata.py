@@ -1,6 +1,7 @@
 """The issuer's published metadata documents.
 
-- Credential Issuer Metadata (OID4VCI 1.0 §12.2.4), one per Credential Issuer identifier;
+- Credential Issuer Metadata (OID4VCI 1.0 §12.2.4), one per Credential Issuer identifier, with
+  the deferred credential (§9) and notification (§11) endpoints every surface shares;
 - OAuth 2.0 Authorization Server Metadata (RFC 8414 §2, OID4VCI §12.3): the issuer is its own
   Authorization Server, so `authorization_servers` is omitted (§12.2.4);
 - JWT VC Issuer Metadata (SD-JWT VC §5): the keys that verify X.509-path credentials, whose
@@ -28,6 +29,8 @@ def credential_issuer_metadata(settings: IssuerSettings, identifier: str,
         "credential_issuer": identifier,
         "credential_endpoint": _endpoint(settings, "/credential"),
         "nonce_endpoint": _endpoint(settings, "/nonce"),
+        "deferred_credential_endpoint": _endpoint(settings, "/deferred_credential"),
+        "notification_endpoint": _endpoint(settings, "/notification"),
         "display": [{"name": settings.display_name, "locale": "en-US"}],
         "credential_configurations_supported": configs,
     }

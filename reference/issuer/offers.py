@@ -1,7 +1,8 @@
 """`POST /v1/offers`: the request body, parsed and validated into an `OfferRequest`.
 
 Every rule of the issuer seed's parameter and error tables lives here; checks that need the
-tenant, the ledger or a DID resolver (403s, key matching) are in service.py.
+tenant, the ledger or a DID resolver (403s, key matching) are in tcs.py, the claims check (shared
+by every surface) in claims.py.
 
 Extension (seeds README: the seed documents no tx_code field): an optional `tx_code` object as
 the EUDIW connector seed has it (`input_mode`, `length`, `description`); the response then
@@ -17,17 +18,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.protocol.did import parse_did
-from conformance.protocol.errors import DidError, Oid4vciError
+from conformance.protocol.errors import DidError
 from conformance.protocol.oid4vci import TxCode
 from reference.common.body import Body, bad
 from reference.common.errors import ApiError
-from reference.issuer.configs import RESERVED_CLAIMS, CredentialConfig
+from reference.issuer.txcode import parse_tx_code
 
 FLOWS = ("pre-authorized", "authorization-code")
 CALLBACK_MAX = 2048
 _LOOPBACK_NAMES = frozenset({"localhost"})
-# RFC 9901 §4.1 rule 7 / §4.2: names the SD-JWT machinery itself uses.
-_SD_RESERVED = frozenset({"_sd", "_sd_alg", "..."})
 
 
 @dataclass(frozen=True)
@@ -103,45 +102,4 @@ def _is_loopback(host: str) -> bool:
 
 
 def _tx_code(body: Body) -> TxCode | None:
-    raw = body.obj("tx_code")
-    if raw is None:
-        return None
-    try:
-        tx_code = TxCode.parse(raw.data)
-    except Oid4vciError as exc:
-        raise bad(exc.field or "tx_code", exc.message) from None
-    if tx_code.length is not None and not 4 <= tx_code.length <= 12:
-        raise bad("tx_code.length", "must be between 4 and 12")
-    return tx_code
-
-
-def check_claims(config: CredentialConfig, claims: Mapping[str, Any]) -> None:
-    """The offer's claims against the configuration: only its claims, all mandatory ones, no
-    names the issuer sets itself (SD-JWT VC §3.2.2.2) or SD-JWT reserves (RFC 9901 §4.1)."""
-    where = "credential.claims"
-    if not claims:
-        raise bad(where, "must contain at least one claim")
-    for name, value in claims.items():
-        if name in RESERVED_CLAIMS:
-            raise bad(f"{where}.{name}", "is set by the issuer itself and cannot be offered")
-        if name not in config.allowed_claims:
-            raise bad(f"{where}.{name}", f"is not a claim of {config.id} (its claims: "
-                      f"{', '.join(sorted(config.allowed_claims))})")
-        if value is None:
-            raise bad(f"{where}.{name}", "must not be null")
-        _no_reserved_names(value, f"{where}.{name}")
-    missing = [name for name in config.mandatory_claims if name not in claims]
-    if missing:
-        raise bad(f"{where}.{missing[0]}", f"is required by {config.id} (mandatory claims: "
-                  f"{', '.join(config.mandatory_claims)})")
-
-
-def _no_reserved_names(value: Any, where: str) -> None:
-    if isinstance(value, Mapping):
-        for key, child in value.items():
-            if key in _SD_RESERVED:
-                raise bad(f"{where}.{key}", "is a name SD-JWT reserves (RFC 9901 §4.1)")
-            _no_reserved_names(child, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            _no_reserved_names(child, f"{where}[{index}]")
+    return parse_tx_code(body.obj("tx_code"))

@@ -1,8 +1,10 @@
 """OpenAPI 3.1 description of the reference issuer, served at GET /openapi.json.
 
 The management API (X-API-Key) is described in full; the OID4VCI wire endpoints are listed with
-the shapes this issuer returns (the specs own their full definition). Tests validate real
-responses against these schemas, so the document cannot drift from the code.
+the shapes this issuer returns (the specs own their full definition): they serve the offers of
+every surface (the EUDIW connector and organisation wallet APIs document only their management
+side). Tests validate real responses against these schemas, so the document cannot drift from
+the code.
 
 Deviations from the issuer seed, made visible here: the `tx_code` extension of POST /v1/offers
 (from the EUDIW connector seed), the `SUSPENDED` record status, the status endpoint, and
@@ -13,19 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-TIMESTAMP = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"}
-NULLABLE_TIMESTAMP = {"type": ["string", "null"],
-                      "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str,
-          media_type: str = "application/json") -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"schema": schema}}}
+from reference.issuer.openapi_kit import NULLABLE_TIMESTAMP, TIMESTAMP, TX_CODE, UUID, document
+from reference.issuer.openapi_kit import body as _body
+from reference.issuer.openapi_kit import json_response as _json
+from reference.issuer.openapi_kit import path_param as _path_param
+from reference.issuer.openapi_kit import ref as _ref
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -34,18 +28,6 @@ def _error(description: str) -> dict[str, Any]:
 
 def _oauth_error(description: str) -> dict[str, Any]:
     return _json(_ref("OAuthError"), description)
-
-
-def _path_param(name: str, description: str, pattern: str | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string"}
-    if pattern:
-        schema["pattern"] = pattern
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": schema}
-
-
-def _body(schema_name: str, media_type: str = "application/json") -> dict[str, Any]:
-    return {"required": True, "content": {media_type: {"schema": _ref(schema_name)}}}
 
 
 API_KEY = [{"ApiKey": []}]
@@ -174,15 +156,49 @@ PATHS: dict[str, Any] = {
     "/credential": {"post": {
         "operationId": "credential", "security": [{"AccessToken": []}],
         "summary": "OID4VCI 1.0 §8: issue the offer's credential, bound to the key proof's key.",
+        "description": "Offers made for deferred issuance (the organisation wallet's Deferred "
+                       "mode) answer 202 with a transaction_id (§8.3), to be redeemed at "
+                       "/deferred_credential.",
         "requestBody": _body("CredentialRequest"),
         "responses": {
-            "200": _json(_ref("CredentialResponse"), "The SD-JWT VC."),
+            "200": _json(_ref("CredentialResponse"), "The SD-JWT VC and a notification_id."),
+            "202": _json(_ref("DeferredResponse"), "Deferred issuance (§8.3)."),
             "400": _oauth_error("invalid_credential_request, unknown_credential_configuration, "
                                 "unknown_credential_identifier, invalid_proof, invalid_nonce, "
-                                "credential_request_denied."),
+                                "credential_request_denied (error_detail: already_issued, "
+                                "already_deferred, tx_code_locked, issuance_denied, "
+                                "offer_key_lost)."),
             "401": _oauth_error("invalid_token: missing, unknown or expired access token."),
             "503": _oauth_error("temporarily_unavailable: a holder DID cannot be resolved "
                                 "because the ledger is unreachable."),
+        },
+    }},
+    "/deferred_credential": {"post": {
+        "operationId": "deferredCredential", "security": [{"AccessToken": []}],
+        "summary": "OID4VCI 1.0 §9: the credential of a deferred transaction, once ready.",
+        "description": "202 with the same transaction_id and an interval while the backend has "
+                       "not supplied the claims (§9.2; the issuance_pending error of draft 13 "
+                       "is gone in 1.0). The transaction_id is invalidated once the credential "
+                       "is obtained.",
+        "requestBody": _body("DeferredCredentialRequest"),
+        "responses": {
+            "200": _json(_ref("CredentialResponse"), "The SD-JWT VC and a notification_id."),
+            "202": _json(_ref("DeferredResponse"), "Still pending: wait interval seconds."),
+            "400": _oauth_error("invalid_transaction_id (unknown, collected, expired), "
+                                "invalid_credential_request, credential_request_denied "
+                                "(issuance denied)."),
+            "401": _oauth_error("invalid_token: missing, unknown or expired access token."),
+        },
+    }},
+    "/notification": {"post": {
+        "operationId": "notification", "security": [{"AccessToken": []}],
+        "summary": "OID4VCI 1.0 §11: the wallet reports credential_accepted, "
+                   "credential_failure or credential_deleted (idempotent).",
+        "requestBody": _body("NotificationRequest"),
+        "responses": {
+            "204": {"description": "Received."},
+            "400": _oauth_error("invalid_notification_id, invalid_notification_request."),
+            "401": _oauth_error("invalid_token: missing, unknown or expired access token."),
         },
     }},
     "/openapi.json": {"get": {
@@ -191,10 +207,6 @@ PATHS: dict[str, Any] = {
     }},
 }
 
-_TX_CODE = {"type": "object", "additionalProperties": False, "properties": {
-    "input_mode": {"enum": ["numeric", "text"]},
-    "length": {"type": "integer", "minimum": 1},
-    "description": {"type": "string", "maxLength": 300}}}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -217,7 +229,7 @@ SCHEMAS: dict[str, Any] = {
         "holder_did": {"type": "string"},
         "notarize_on_iota": {"type": "boolean"},
         "callback_url": {"type": "string", "maxLength": 2048},
-        "tx_code": {**_TX_CODE, "description": "Extension (EUDIW connector seed): require a "
+        "tx_code": {**TX_CODE, "description": "Extension (EUDIW connector seed): require a "
                                                "Transaction Code; length 4-12, default 6."}}},
     "OfferCreated": {"type": "object", "additionalProperties": False,
                      "required": ["offer_id", "credential_offer_uri", "deep_link", "expires_at"],
@@ -257,12 +269,14 @@ SCHEMAS: dict[str, Any] = {
                                     "urn:ietf:params:oauth:grant-type:pre-authorized_code": {
                                         "type": "object", "required": ["pre-authorized_code"],
                                         "properties": {"pre-authorized_code": {"type": "string"},
-                                                       "tx_code": _TX_CODE}}}}}},
+                                                       "tx_code": TX_CODE}}}}}},
     "IssuerMetadata": {"type": "object", "required": [
         "credential_issuer", "credential_endpoint", "credential_configurations_supported"],
         "properties": {
             "credential_issuer": {"type": "string"}, "credential_endpoint": {"type": "string"},
             "nonce_endpoint": {"type": "string"}, "display": {"type": "array"},
+            "deferred_credential_endpoint": {"type": "string"},
+            "notification_endpoint": {"type": "string"},
             "credential_configurations_supported": {"type": "object", "additionalProperties": {
                 "type": "object", "required": ["format", "vct"], "properties": {
                     "format": {"const": "dc+sd-jwt"}, "vct": {"type": "string"}}}}}},
@@ -291,7 +305,20 @@ SCHEMAS: dict[str, Any] = {
                               "proofs": {"type": "object", "required": ["jwt"], "properties": {
                                   "jwt": {"type": "array", "minItems": 1, "maxItems": 1,
                                           "items": {"type": "string"}}}}}},
+    "DeferredResponse": {"type": "object", "additionalProperties": False,
+                         "required": ["transaction_id", "interval"], "properties": {
+                             "transaction_id": {"type": "string", "minLength": 32},
+                             "interval": {"type": "integer", "minimum": 1}}},
+    "DeferredCredentialRequest": {"type": "object", "required": ["transaction_id"],
+                                  "properties": {"transaction_id": {"type": "string"}}},
+    "NotificationRequest": {"type": "object", "required": ["notification_id", "event"],
+                            "properties": {
+                                "notification_id": {"type": "string"},
+                                "event": {"enum": ["credential_accepted", "credential_failure",
+                                                   "credential_deleted"]},
+                                "event_description": {"type": "string"}}},
     "CredentialResponse": {"type": "object", "required": ["credentials"], "properties": {
+        "notification_id": {"type": "string", "minLength": 16},
         "credentials": {"type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["credential"],
             "properties": {"credential": {"type": "string", "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+~"}}}}}},
@@ -299,18 +326,11 @@ SCHEMAS: dict[str, Any] = {
 
 
 def openapi_document(base_url: str) -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "vc-conformance reference issuer", "version": "1.0.0",
-                 "description": __doc__},
-        "servers": [{"url": base_url}],
-        "paths": PATHS,
-        "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {
-                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-                "AccessToken": {"type": "http", "scheme": "bearer",
-                                "description": "The access token from /token (RFC 6750)."},
-            },
-        },
-    }
+    return document(
+        title="vc-conformance reference issuer", description=__doc__, base_url=base_url,
+        paths=PATHS, schemas=SCHEMAS,
+        security={
+            "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "AccessToken": {"type": "http", "scheme": "bearer",
+                            "description": "The access token from /token (RFC 6750)."},
+        })

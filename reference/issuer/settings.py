@@ -66,7 +66,9 @@ class IssuerSettings:
     whoever runs the deployment (None: one is generated in memory per process, so a restart
     registers a new DID). It is never written to the store.
 
-    Times are seconds. `notarization_timeout` bounds how long a credential may stay PENDING /
+    Times are seconds. `deferred_ttl` bounds how long a deferred transaction (and its access
+    token) stays collectable; `deferred_interval` is the `interval` the wallet is told to wait
+    between Deferred Credential Requests (OID4VCI 1.0 §8.3). `notarization_timeout` bounds how long a credential may stay PENDING /
     IN_PROGRESS before it is marked FAILED; `webhook_timeout` is the seed's 5 s."""
 
     base_url: str = "http://issuer.local"
@@ -84,6 +86,8 @@ class IssuerSettings:
     nonce_ttl: int = 300
     proof_max_age: int = 300
     tx_code_attempts: int = 5
+    deferred_ttl: int = 24 * 3600
+    deferred_interval: int = 5
     status_list_size: int = 4096
     status_list_ttl: int = 300
     decoys: int = 2

@@ -1,8 +1,10 @@
-"""The issuer's SQLite schema and queries.
+"""The issuer engine's SQLite schema and queries (one schema for every API surface).
 
-Secrets never land here: pre-authorized codes, tx_codes and access tokens are stored as SHA-256
-digests (a leaked file does not let anyone redeem them), and no private key is stored at all -
-an offer-scoped `issuer_private_key` lives in process memory only (service.py).
+Secrets never land here: pre-authorized codes, access tokens and deferred transaction ids are
+stored as SHA-256 digests (high-entropy values: a leaked file does not let anyone redeem them);
+transaction codes (tx_code values, the organisation wallet's userPin), being short, as keyed
+digests (HMAC under a deployment-derived key, salted with the offer id: engine.py). No private
+key is stored at all - an offer-scoped `issuer_private_key` lives in process memory only.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from reference.common.store import Store, from_json, to_json
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS offers (
     offer_id TEXT PRIMARY KEY,
+    surface TEXT NOT NULL,            -- the management API that made it: tcs | eudiw | orgwallet
     tenant TEXT NOT NULL,
     config_id TEXT NOT NULL,
-    claims TEXT NOT NULL,
+    claims TEXT,                      -- NULL: a deferred offer whose claims are not supplied yet
     credential_issuer TEXT NOT NULL,
     signing TEXT NOT NULL,            -- default | did | x509
     issuer_did TEXT,
@@ -29,10 +32,20 @@ CREATE TABLE IF NOT EXISTS offers (
     tx_code TEXT,                     -- the tx_code object of the offer (JSON), never the value
     tx_code_hash TEXT,
     tx_attempts INTEGER NOT NULL DEFAULT 0,
+    deferred INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
     expires_at REAL NOT NULL,
+    fetched_at REAL,                  -- first GET of the Credential Offer
     code_used_at REAL,
-    issued_at REAL
+    deferred_at REAL,                 -- the Credential Request that got a transaction_id
+    claims_at REAL,                   -- deferred claims supplied by the backend
+    issued_at REAL,
+    failure TEXT,                     -- tx_code_locked | issuance_denied | offer_key_lost
+    failure_detail TEXT,
+    failed_at REAL,
+    notification_id TEXT,
+    notification_event TEXT,          -- the last OID4VCI §11 event the wallet sent
+    notified_at REAL
 );
 CREATE TABLE IF NOT EXISTS access_tokens (
     token_hash TEXT PRIMARY KEY,
@@ -43,6 +56,15 @@ CREATE TABLE IF NOT EXISTS nonces (
     nonce TEXT PRIMARY KEY,
     expires_at REAL NOT NULL,
     used_at REAL
+);
+CREATE TABLE IF NOT EXISTS transactions (
+    tx_hash TEXT PRIMARY KEY,
+    offer_id TEXT NOT NULL UNIQUE REFERENCES offers(offer_id),
+    holder_jwk TEXT NOT NULL,         -- the public key the key proof proved: cnf of the credential
+    holder_did TEXT,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    collected_at REAL
 );
 CREATE TABLE IF NOT EXISTS credentials (
     credential_id TEXT PRIMARY KEY,
@@ -89,6 +111,7 @@ CREATE TABLE IF NOT EXISTS status_entries (
 
 
 def digest(secret: str) -> str:
+    """For high-entropy secrets only (codes, tokens, transaction ids): short ones are keyed."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -99,9 +122,10 @@ def open_store(path: str) -> Store:
 @dataclass(frozen=True)
 class OfferRow:
     offer_id: str
+    surface: str
     tenant: str
     config_id: str
-    claims: dict[str, Any]
+    claims: dict[str, Any] | None
     credential_issuer: str
     signing: str
     issuer_did: str | None
@@ -112,10 +136,48 @@ class OfferRow:
     tx_code: dict[str, Any] | None
     tx_code_hash: str | None
     tx_attempts: int
+    deferred: bool
     created_at: float
     expires_at: float
-    code_used_at: float | None
-    issued_at: float | None
+    fetched_at: float | None = None
+    code_used_at: float | None = None
+    deferred_at: float | None = None
+    claims_at: float | None = None
+    issued_at: float | None = None
+    failure: str | None = None
+    failure_detail: str | None = None
+    failed_at: float | None = None
+    notification_id: str | None = None
+    notification_event: str | None = None
+    notified_at: float | None = None
+
+    def expired(self, now: float) -> bool:
+        return now >= self.expires_at
+
+    @property
+    def received_at(self) -> float | None:
+        """When the wallet first showed up: fetched the offer or redeemed the code."""
+        seen = [t for t in (self.fetched_at, self.code_used_at) if t is not None]
+        return min(seen) if seen else None
+
+    @property
+    def updated_at(self) -> float:
+        return max(t for t in (self.created_at, self.fetched_at, self.code_used_at,
+                               self.deferred_at, self.claims_at, self.issued_at, self.failed_at,
+                               self.notified_at) if t is not None)
+
+
+@dataclass(frozen=True)
+class TransactionRow:
+    """A deferred issuance (OID4VCI 1.0 §9): who the credential will be bound to."""
+
+    tx_hash: str
+    offer_id: str
+    holder_jwk: dict[str, Any]
+    holder_did: str | None
+    created_at: float
+    expires_at: float
+    collected_at: float | None
 
 
 @dataclass(frozen=True)
@@ -142,8 +204,8 @@ class CredentialRow:
     webhook_at: float | None
 
 
-_JSON_COLUMNS = {"claims", "tx_code"}
-_BOOL_COLUMNS = {"notarize"}
+_JSON_COLUMNS = {"claims", "tx_code", "holder_jwk"}
+_BOOL_COLUMNS = {"notarize", "deferred"}
 
 
 def _row(cls: type, row: Any) -> Any:
@@ -168,6 +230,14 @@ def _insert(store: Store, table: str, obj: Any) -> None:
                   f"({', '.join('?' for _ in names)})", values)
 
 
+def _first(store: Store, column: str, offer_id: str, now: float, extra: str = "",
+           params: tuple[Any, ...] = ()) -> bool:
+    """Set a timestamp column once: True only for the call that set it."""
+    cursor = store.execute(f"UPDATE offers SET {column} = ?{extra} WHERE offer_id = ? AND "
+                           f"{column} IS NULL", (now, *params, offer_id))
+    return cursor.rowcount == 1
+
+
 class IssuerStore:
     def __init__(self, store: Store) -> None:
         self.db = store
@@ -184,20 +254,42 @@ class IssuerStore:
         return _row(OfferRow, self.db.one("SELECT * FROM offers WHERE code_hash = ?",
                                           (digest(code),)))
 
-    def count_tx_failure(self, offer_id: str) -> None:
+    def count_tx_failure(self, offer_id: str) -> int:
         self.db.execute("UPDATE offers SET tx_attempts = tx_attempts + 1 WHERE offer_id = ?",
                         (offer_id,))
+        row = self.db.one("SELECT tx_attempts FROM offers WHERE offer_id = ?", (offer_id,))
+        return int(row["tx_attempts"]) if row else 0
+
+    def mark_fetched(self, offer_id: str, now: float) -> bool:
+        return _first(self.db, "fetched_at", offer_id, now)
 
     def redeem_code(self, offer_id: str, now: float) -> bool:
         """Single use (§4.1.1): only the first redemption changes the row."""
-        cursor = self.db.execute("UPDATE offers SET code_used_at = ? WHERE offer_id = ? AND "
-                                 "code_used_at IS NULL", (now, offer_id))
+        return _first(self.db, "code_used_at", offer_id, now)
+
+    def mark_deferred(self, offer_id: str, now: float) -> bool:
+        return _first(self.db, "deferred_at", offer_id, now)
+
+    def mark_issued(self, offer_id: str, now: float, notification_id: str) -> bool:
+        return _first(self.db, "issued_at", offer_id, now, ", notification_id = ?",
+                      (notification_id,))
+
+    def mark_failed(self, offer_id: str, failure: str, detail: str, now: float) -> bool:
+        """The first terminal failure wins; an issued offer cannot fail any more."""
+        cursor = self.db.execute("UPDATE offers SET failure = ?, failure_detail = ?, failed_at = ? "
+                                 "WHERE offer_id = ? AND failure IS NULL AND issued_at IS NULL",
+                                 (failure, detail, now, offer_id))
         return cursor.rowcount == 1
 
-    def mark_issued(self, offer_id: str, now: float) -> bool:
-        cursor = self.db.execute("UPDATE offers SET issued_at = ? WHERE offer_id = ? AND "
-                                 "issued_at IS NULL", (now, offer_id))
+    def supply_claims(self, offer_id: str, claims: dict[str, Any], now: float) -> bool:
+        cursor = self.db.execute("UPDATE offers SET claims = ?, claims_at = ? WHERE offer_id = ? "
+                                 "AND claims_at IS NULL AND issued_at IS NULL AND failure IS NULL",
+                                 (to_json(claims), now, offer_id))
         return cursor.rowcount == 1
+
+    def set_notification(self, offer_id: str, event: str, now: float) -> None:
+        self.db.execute("UPDATE offers SET notification_event = ?, notified_at = ? WHERE "
+                        "offer_id = ?", (event, now, offer_id))
 
     # --- access tokens and nonces ----------------------------------------------------------
 
@@ -210,6 +302,12 @@ class IssuerStore:
                           "expires_at > ?", (digest(token), now))
         return row["offer_id"] if row else None
 
+    def extend_tokens(self, offer_id: str, until: float) -> None:
+        """A deferred issuance outlives the usual token lifetime (§9: the Wallet presents the
+        same Access Token at the Deferred Credential Endpoint)."""
+        self.db.execute("UPDATE access_tokens SET expires_at = MAX(expires_at, ?) WHERE "
+                        "offer_id = ?", (until, offer_id))
+
     def add_nonce(self, nonce: str, expires_at: float) -> None:
         self.db.execute("INSERT INTO nonces (nonce, expires_at) VALUES (?, ?)", (nonce, expires_at))
 
@@ -220,6 +318,20 @@ class IssuerStore:
     def spend_nonce(self, nonce: str, now: float) -> bool:
         cursor = self.db.execute("UPDATE nonces SET used_at = ? WHERE nonce = ? AND used_at IS "
                                  "NULL AND expires_at > ?", (now, nonce, now))
+        return cursor.rowcount == 1
+
+    # --- deferred transactions -------------------------------------------------------------
+
+    def add_transaction(self, row: TransactionRow) -> None:
+        _insert(self.db, "transactions", row)
+
+    def transaction(self, transaction_id: str) -> TransactionRow | None:
+        return _row(TransactionRow, self.db.one("SELECT * FROM transactions WHERE tx_hash = ?",
+                                                (digest(transaction_id),)))
+
+    def collect_transaction(self, tx_hash: str, now: float) -> bool:
+        cursor = self.db.execute("UPDATE transactions SET collected_at = ? WHERE tx_hash = ? AND "
+                                 "collected_at IS NULL", (now, tx_hash))
         return cursor.rowcount == 1
 
     # --- credentials -----------------------------------------------------------------------

@@ -26,7 +26,7 @@ import pytest
 
 from conformance.cli import COMMANDS, UsageError
 from conformance.cli import serve_cmd
-from conformance.cli.serve_cmd import KEY_FILE, ReferenceServer, ServeOptions, load_or_create_issuer_key
+from conformance.cli.serve_cmd import KEY_FILE, PORT_OFFSETS, ReferenceServer, ServeOptions, load_or_create_issuer_key
 from conformance.harness.target import open_target
 from conformance.net import make_client
 from conformance.protocol.jose import b64u_encode, generate_key
@@ -36,7 +36,7 @@ from conformance.resolver import DidResolver
 from tests.harness.test_webhooks import free_base_port, receive_credential
 
 REPO = Path(__file__).resolve().parents[2]
-ROLES = ("issuer", "holder", "verifier", "ledger")
+ROLES = tuple(PORT_OFFSETS)   # issuer, holder, verifier, ledger, eudiw, orgwallet
 CONFIG = "TuringCerts_Standard_Credential_v2_sd_jwt"
 CLAIMS = {"credentialName": "Served Degree", "issuedTime": "2026-03-26T00:00:00Z"}
 API_KEY = "serve-test-key-0123456789abcdef"
@@ -121,7 +121,10 @@ def test_serves_four_roles_over_sockets_and_stops_cleanly(tmp_path: Path, sig: i
         monkeypatch.setenv("CONFORMANCE_API_KEY", API_KEY)
         target = asyncio.run(open_target(str(snippet), seed=0))
         asyncio.run(target.aclose())
-        assert {role: endpoint.base_url for role, endpoint in target.roles.items()} == urls
+        # The printed target is the tcs dialect's: the other vendors' APIs need their own dialect.
+        tcs_roles = ("issuer", "holder", "verifier", "ledger")
+        assert {role: endpoint.base_url for role, endpoint in target.roles.items()} == \
+            {role: urls[role] for role in tcs_roles}
         assert target.roles["issuer"].api_key == target.roles["verifier"].api_key == API_KEY
         assert f"export CONFORMANCE_API_KEY={API_KEY}" in text
         with httpx.Client(timeout=5) as http:

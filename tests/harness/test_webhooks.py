@@ -104,16 +104,16 @@ async def over_sockets(tmp_path: Path) -> AsyncIterator[tuple[Any, httpx.AsyncCl
 
 
 def free_base_port() -> int:
-    """A base port whose next three ports are free too (OS-assigned, then checked)."""
+    """A base port whose next five ports are free too (OS-assigned, then checked)."""
     for _ in range(50):
         probe = bind_socket("127.0.0.1", 0)
         base = probe.getsockname()[1]
         probe.close()
-        if base > 65535 - 3:
+        if base > 65535 - 5:
             continue
         held = []
         try:
-            held = [bind_socket("127.0.0.1", base + i) for i in range(4)]
+            held = [bind_socket("127.0.0.1", base + i) for i in range(6)]
             return base
         except OSError:
             continue

@@ -85,6 +85,14 @@ async def test_bad_offer_bodies_answer_400_naming_the_field(body: dict, field: s
     assert answer["error"]["field"] == field and answer["error"]["message"]
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "http://localhost/hook",
+                                 "http://[::1]/hook", "https://hooks.example/" + "a" * 2000])
+async def test_https_and_loopback_http_callbacks_up_to_2048_chars_are_accepted(url: str) -> None:
+    world = make_world()
+    created = await world.create_offer(_offer(callback_url=url))
+    assert world.service.offer(created["offer_id"]).callback_url == url
+
+
 async def test_non_json_and_non_object_bodies_are_400() -> None:
     world = make_world()
     for content in (b"{", b"[1]"):

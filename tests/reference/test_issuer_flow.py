@@ -29,6 +29,7 @@ from conformance.protocol.jose import (
 from conformance.protocol.oid4vci import build_offer_link, parse_credential_offer
 from conformance.protocol.sdjwt import parse_sd_jwt, verify_sd_jwt
 from conformance.resolver import DidResolver
+from reference.issuer.settings import IssuerSettings
 from reference.ledger.settings import LedgerSettings
 from tests.reference.test_issuer_world import (
     HAIP_KEY,
@@ -207,6 +208,7 @@ async def test_webhook_is_posted_once_with_the_seed_payload() -> None:
 @pytest.mark.parametrize("path", ["/slow", "/fail", "/redirect"])
 async def test_a_failing_receiver_gets_one_attempt_and_changes_nothing(
         path: str, caplog: pytest.LogCaptureFixture) -> None:
+    assert IssuerSettings().webhook_timeout == 5.0  # the seed's default; the world uses 0.2 s
     world = make_world()
     created = await world.create_offer({**TURING_OFFER,
                                         "callback_url": f"{HOOKS}{path}?token=s3cret-value"})
@@ -297,15 +299,17 @@ async def test_offer_scoped_did_iota_issuer_signs_with_the_callers_key() -> None
     jws = parse_sd_jwt(credential).issuer_jws
     assert jws.header["kid"] == f"{did}#key-1" and jws.payload["iss"] == did
     jws.verify_with(key.public)
-    assert not world.service._offer_keys  # dropped from memory once used
+    assert world.service.signers.held == 0  # dropped from memory once used
     await world.drain()
     record = (await world.records(created["offer_id"]))[0]
     assert record["issuer_did"] == did and record["on_chain_status"] == "COMPLETED"
 
 
-async def test_offer_scoped_key_must_match_the_did_and_is_never_echoed() -> None:
+async def test_offer_scoped_key_must_match_the_did_and_is_never_echoed_or_logged(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     world = make_world()
-    did, _ = await register_iota_did(world)
+    did, key = await register_iota_did(world)
     wrong = b64u_encode(generate_key("EdDSA").raw())
     response = await world.http.post(f"{ISSUER}/v1/offers", json={
         **TURING_OFFER, "issuer_did": did, "issuer_private_key": wrong},
@@ -313,6 +317,13 @@ async def test_offer_scoped_key_must_match_the_did_and_is_never_echoed() -> None
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "issuer_private_key"
     assert wrong not in response.text
+    right = b64u_encode(key.raw())
+    created = await world.create_offer({**TURING_OFFER, "issuer_did": did,
+                                        "issuer_private_key": right})
+    await Wallet(world.http, world.clock).receive(created["deep_link"])
+    await world.drain()
+    assert wrong not in caplog.text and right not in caplog.text
+    assert right not in repr(world.service.signers.__dict__)
 
 
 async def test_holder_bound_offer_accepts_only_the_holders_key() -> None:

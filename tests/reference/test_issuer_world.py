@@ -8,19 +8,31 @@ SQLite file, same deployment key) still knows offers and credentials and resumes
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from cryptography import x509
+
 from conformance.net import Network, make_client
-from conformance.protocol.jose import PrivateKey, generate_key
+from conformance.protocol.jose import (
+    PrivateKey,
+    PublicKey,
+    b64u_encode,
+    generate_key,
+    public_key_from_jwk,
+)
 from conformance.protocol.oid4vci import (
     IssuerMetadata,
     TokenRequest,
@@ -37,6 +49,8 @@ from conformance.protocol.oid4vci import (
     PRE_AUTHORIZED_GRANT,
     CredentialOffer,
 )
+from conformance.protocol.sdjwt import parse_sd_jwt
+from conformance.resolver import DidResolver
 from reference.common.clock import FakeClock
 from reference.issuer.app import create_app as create_issuer
 from reference.issuer.settings import IssuerSettings
@@ -159,6 +173,8 @@ class Wallet:
     kid: str | None = None
     offer: CredentialOffer | None = None
     metadata: IssuerMetadata | None = None
+    # The protocol core's IssuerMetadata has no deferred / notification endpoints yet.
+    endpoints: dict[str, str] = field(default_factory=dict)
     token_endpoint: str | None = None
     access_token: str | None = None
 
@@ -175,6 +191,7 @@ class Wallet:
         meta = await self.http.get(well_known_url(issuer, "openid-credential-issuer"))
         assert meta.status_code == 200, meta.text
         self.metadata = parse_issuer_metadata(meta.json(), expected_issuer=issuer)
+        self.endpoints = {k: v for k, v in meta.json().items() if k.endswith("_endpoint")}
         as_url = well_known_url(self.metadata.authorization_server, "oauth-authorization-server")
         as_meta = parse_authorization_server_metadata(
             (await self.http.get(as_url)).json(), expected_issuer=self.metadata.authorization_server)
@@ -229,10 +246,75 @@ class Wallet:
         await self.token(tx_code)
         return await self.credential()
 
+    def _bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+    async def deferred_response(self, transaction_id: str) -> httpx.Response:
+        """§9.1: the same access token, the transaction_id of the 202 Credential Response."""
+        return await self.http.post(self.endpoints["deferred_credential_endpoint"],
+                                    json={"transaction_id": transaction_id},
+                                    headers=self._bearer())
+
+    async def notify(self, notification_id: str, event: str, **extra: Any) -> httpx.Response:
+        """§11.1: tell the issuer what became of the credential."""
+        return await self.http.post(self.endpoints["notification_endpoint"],
+                                    json={"notification_id": notification_id, "event": event,
+                                          **extra}, headers=self._bearer())
+
+
+async def issuer_key(http: httpx.AsyncClient, credential: str) -> PublicKey:
+    """The key a verifier would use: the x5c leaf (X.509 path) or the kid's DID URL resolved on
+    the ledger (did:iota path)."""
+    header = parse_sd_jwt(credential).issuer_jws.header
+    if "x5c" in header:
+        leaf = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
+        numbers = leaf.public_key().public_numbers()  # type: ignore[union-attr]
+        return public_key_from_jwk({"kty": "EC", "crv": "P-256",
+                                    "x": b64u_encode(numbers.x.to_bytes(32, "big")),
+                                    "y": b64u_encode(numbers.y.to_bytes(32, "big"))})
+    return await DidResolver(http, LEDGER).key_for(header["kid"])
+
 
 def oauth_error(response: httpx.Response) -> tuple[int, str, str | None]:
     body = response.json()
     return response.status_code, body["error"], body.get("error_detail")
+
+
+# --- OpenAPI documents against real responses (every issuer surface) ------------------------
+
+
+def check_openapi_document(doc: dict[str, Any], app: Starlette) -> None:
+    """Structurally valid 3.1, schemas valid JSON Schema 2020-12, every route documented with
+    its path parameters, nothing documented that is not routed."""
+    assert doc["openapi"].startswith("3.1") and doc["info"]["title"] and doc["paths"]
+    for schema in doc["components"]["schemas"].values():
+        jsonschema.Draft202012Validator.check_schema(schema)
+    for path, operations in doc["paths"].items():
+        params = set(re.findall(r"{(\w+)}", path))
+        for op in operations.values():
+            assert params == {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
+            assert op["responses"] and op["operationId"]
+            for ref in re.findall(r'"\$ref": "#/components/schemas/(\w+)"', json.dumps(op)):
+                assert ref in doc["components"]["schemas"], ref
+    routes = {route.path for route in app.routes}  # type: ignore[attr-defined]
+    assert routes == set(doc["paths"]), "every route documented, nothing documented that is not"
+
+
+def validate_response(doc: dict[str, Any], path: str, method: str,
+                      response: httpx.Response) -> None:
+    """The response's status is documented for the operation and its body fits the schema."""
+    responses = doc["paths"][path][method]["responses"]
+    status = str(response.status_code)
+    assert status in responses, f"{method.upper()} {path} answered {status}, undocumented"
+    content = responses[status].get("content")
+    if content is None:
+        assert not response.content, f"{method.upper()} {path} {status}: body undocumented"
+        return
+    media_type, spec = next(iter(content.items()))
+    assert response.headers["content-type"].split(";")[0] == media_type
+    body = response.json() if media_type == "application/json" else response.text
+    jsonschema.validate(body, {**spec["schema"], "components": doc["components"]},
+                        cls=jsonschema.Draft202012Validator)
 
 
 # --- tests of the world's promises: persistence across restarts -------------------------------
