@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from conformance.harness.coverage import coverage_summary
 from conformance.harness.results import NOT_RUN, RunInfo, ScenarioResult
 from conformance.harness.steps import jsonable
 from conformance.redact import redact
@@ -33,6 +34,7 @@ def report_data(info: RunInfo, scenarios: Sequence[ScenarioResult], *, complete:
         "summary": {"total": info.scenario_count, **counts, NOT_RUN: info.scenario_count - len(scenarios)},
         "scenarios": [_scenario(s) for s in scenarios],
     }
+    data["coverage"] = coverage_summary(data["scenarios"])
     return jsonable(redact(data), secrets)
 
 

@@ -5,10 +5,10 @@ tables of the seed endpoints and public conformance-suite modules the scenarios 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from html import escape
 from typing import Any
 
+from conformance.harness.coverage import coverage_rows
 from conformance.harness.reports.base import FileReporter
 
 CSS = """
@@ -105,17 +105,17 @@ def _scenario_section(s: dict[str, Any]) -> str:
 
 
 def _coverage(data: dict[str, Any], key: str, title: str, what: str) -> str:
-    covered: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for s in data["scenarios"]:
-        for item in s.get(key) or ():
-            covered[item].append(s)
-    if not covered:
+    rows = coverage_rows(key, data["scenarios"])
+    if not rows:
         return f"<h2>{escape(title)}</h2><p class='meta'>No scenario declares <code>{key}</code>.</p>"
-    rows = "".join(
-        f"<tr><td><code>{escape(item)}</code></td><td>"
-        + ", ".join(f"<a href='#{_anchor(s['id'])}'>{escape(s['id'])}</a> {_badge(s['status'])}" for s in found)
-        + "</td></tr>" for item, found in sorted(covered.items()))
-    return f"<h2>{escape(title)}</h2><table><tr><th>{escape(what)}</th><th>Scenarios</th></tr>{rows}</table>"
+    missing = sum(1 for row in rows if not row.covered)
+    body = "".join(
+        f"<tr><td>{escape(row.group)}</td><td><code>{escape(row.item)}</code></td><td>"
+        + (", ".join(f"<a href='#{_anchor(s['id'])}'>{escape(s['id'])}</a> {_badge(s['status'])}"
+                     for s in row.scenarios) or "<span class='failed'>not covered</span>")
+        + "</td></tr>" for row in rows)
+    return (f"<h2>{escape(title)}</h2><p class='meta'>{len(rows) - missing} of {len(rows)} covered.</p>"
+            f"<table><tr><th>Group</th><th>{escape(what)}</th><th>Scenarios</th></tr>{body}</table>")
 
 
 class HtmlReporter(FileReporter):

@@ -13,6 +13,14 @@ def cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _coverage_line(coverage: dict[str, Any]) -> str:
+    parts = []
+    for kind, label in (("seed_endpoints", "seed endpoints"), ("conformance_suite", "conformance-suite modules")):
+        covered, missing = len(coverage[kind]["covered"]), len(coverage[kind]["not_covered"])
+        parts.append(f"{label} {covered} of {covered + missing}")
+    return "Coverage: " + ", ".join(parts) + " (details in report.html)."
+
+
 class MarkdownReporter(FileReporter):
     filename = "summary.md"
 
@@ -36,6 +44,7 @@ class MarkdownReporter(FileReporter):
             detail = s["reason"] or ("; ".join(f"warning: {w['name']}" for w in s["warnings"]) or "")
             lines.append(f"| `{cell(s['id'])}` | {ICONS.get(s['status'], s['status'])} | "
                          f"{s['duration_ms'] / 1000:.2f} s | {cell(detail)} |")
+        lines += ["", _coverage_line(data["coverage"])]
         failed = [s for s in data["scenarios"] if s["status"] == "failed"]
         if failed:
             lines += ["", "## Failures", ""]
