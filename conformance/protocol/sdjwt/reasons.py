@@ -79,15 +79,17 @@ UNSUPPORTED_SD_ALG = _reason(
     "§7.1 step 2.4).")
 SD_CLAIM_MALFORMED = _reason(
     "sd_claim_malformed",
-    "A reserved claim is misused: _sd is not an array of strings, or '...' is not the only key of an array "
-    "element with a string digest (RFC 9901 §4.1 rule 7, §4.2.4.1, §4.2.4.2).")
+    "A reserved claim is misused: _sd is not an array of strings, '...' is not the only key of an array "
+    "element with a string digest, or _sd_alg appears below the top level of the Issuer-signed payload "
+    "(RFC 9901 §4.1 rule 7, §4.1.1, §4.2.4.1, §4.2.4.2).")
 DISCLOSURE_KIND_MISMATCH = _reason(
     "disclosure_kind_mismatch",
     "A digest in _sd matches a 2-element Disclosure, or a '...' digest matches a 3-element one "
     "(RFC 9901 §7.1 steps 3.3.2.1, 3.3.3.1).")
 RESERVED_CLAIM_NAME = _reason(
     "reserved_claim_name",
-    "A Disclosure (or issuer input) uses the reserved claim name _sd or '...' (RFC 9901 §4.2.1, §7.1 step 3.3.2.2).")
+    "A Disclosure (or issuer input) uses a reserved claim name: _sd or '...' (RFC 9901 §4.2.1, §7.1 step "
+    "3.3.2.2), or _sd_alg, which only the Issuer-signed payload may carry, in the clear (§4.1.1).")
 CLAIM_NAME_COLLISION = _reason(
     "claim_name_collision",
     "A disclosed claim name already exists in its object (RFC 9901 §4.2.1, §7.1 step 3.3.2.3).")
@@ -99,7 +101,8 @@ DISCLOSURE_NOT_REFERENCED = _reason(
     "A Disclosure's digest is not reachable from the Issuer-signed JWT (RFC 9901 §4.2.6, §7.1 step 5).")
 TIME_CLAIM_INVALID = _reason(
     "time_claim_invalid",
-    "exp, nbf or iat is not a JSON number (RFC 7519 §2 NumericDate, §4.1.4-§4.1.6).")
+    "exp, nbf or iat is not a JSON number, in a credential or in issuer input "
+    "(RFC 7519 §2 NumericDate, §4.1.4-§4.1.6).")
 CREDENTIAL_EXPIRED = _reason(
     "credential_expired",
     "The processed payload's exp has passed, beyond the leeway (RFC 9901 §7.1 step 6; RFC 7519 §4.1.4).")
@@ -134,7 +137,8 @@ CNF_UNSUPPORTED = _reason(
     "cnf is not an object with a jwk member, the confirmation method supported here (RFC 7800 §3.2).")
 CNF_JWK_INVALID = _reason(
     "cnf_jwk_invalid",
-    "cnf.jwk is not a valid, supported public key (OKP/Ed25519 or EC/P-256) (RFC 7800 §3.2, RFC 7517).")
+    "cnf.jwk is not a valid, supported public key (OKP/Ed25519 or EC/P-256), in a credential or in issuer "
+    "input (RFC 7800 §3.2, RFC 7517).")
 KB_TYP_INVALID = _reason(
     "kb_typ_invalid",
     "The KB-JWT's typ header is not kb+jwt (RFC 9901 §4.3, §7.3 step 5.4).")
@@ -146,7 +150,8 @@ KB_CLAIM_MISSING = _reason(
     "The KB-JWT lacks iat (number), aud, nonce (string) or sd_hash (string) (RFC 9901 §4.3).")
 KB_IAT_OUT_OF_WINDOW = _reason(
     "kb_iat_out_of_window",
-    "The KB-JWT's iat is older than the allowed age or in the future beyond the leeway (RFC 9901 §7.3 step 5.5).")
+    "The KB-JWT's iat is outside the acceptable window: older than the allowed age, or in the future beyond "
+    "the leeway; the message says which (RFC 9901 §7.3 step 5.5).")
 KB_AUD_MISMATCH = _reason(
     "kb_aud_mismatch",
     "The KB-JWT's aud is not this Verifier (RFC 9901 §7.3 step 5.6).")

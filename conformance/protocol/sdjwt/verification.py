@@ -2,6 +2,11 @@
 
 Key resolution is the caller's job (it may need network I/O): parse first, read the header
 (kid, x5c) and payload (iss), resolve the Issuer's key, then call `verify_sd_jwt`.
+
+The order of the checks is the order of RFC 9901 §7.3 (and §7.1 inside its step 4), so the reason
+of a failure is the first rule broken: Key Binding required but absent (§7.3 step 2), Issuer
+signature (§7.1 step 2), typ (SD-JWT VC §3.2.1), Disclosures (§7.1 steps 3-5), SD-JWT VC claims
+(SD-JWT VC §3.2.2), validity (§7.1 step 6), then the KB-JWT (§7.3 step 5).
 """
 
 from __future__ import annotations
@@ -11,12 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.protocol.errors import JoseError, SdJwtError
-from conformance.protocol.jose import Jws, PublicKey, public_key_from_jwk
+from conformance.protocol.jose import Jws, PublicKey
 from conformance.protocol.sdjwt import reasons as r
+from conformance.protocol.sdjwt.binding import holder_public_key
 from conformance.protocol.sdjwt.disclosure import sha256_b64u
 from conformance.protocol.sdjwt.issuance import VC_NON_DISCLOSABLE, VC_TYP
 from conformance.protocol.sdjwt.presentation import KB_TYP
-from conformance.protocol.sdjwt.serialization import SdJwt, from_jose, parse_compact_jwt
+from conformance.protocol.sdjwt.serialization import SdJwt, from_jose, parse_compact_jwt, parse_sd_jwt
 from conformance.protocol.sdjwt.unpack import ClaimPath, unpack
 
 
@@ -38,7 +44,7 @@ class VerifiedSdJwt:
     kb_payload: dict | None  # the verified KB-JWT payload, when Key Binding was required
 
 
-def verify_sd_jwt(sd_jwt: SdJwt, *, issuer_key: PublicKey, now: int,
+def verify_sd_jwt(sd_jwt: SdJwt | str, *, issuer_key: PublicKey, now: int,
                   holder_binding: KbExpectations | None, expect_typ: str | Collection[str] | None = VC_TYP,
                   leeway: int = 60, vc_rules: bool = True) -> VerifiedSdJwt:
     """Verify a parsed SD-JWT(+KB) against the Issuer's key, at time `now` (seconds since the epoch).
@@ -47,8 +53,10 @@ def verify_sd_jwt(sd_jwt: SdJwt, *, issuer_key: PublicKey, now: int,
     Binding is neither required nor checked, whatever the Holder sent (§9.5). `expect_typ` may be a
     set of accepted values, e.g. {"dc+sd-jwt", "vc+sd-jwt"} (SD-JWT VC §3.2.1 transition), or None.
     `vc_rules` applies the SD-JWT VC profile (vct, iss, non-disclosable claims); turn it off for
-    plain SD-JWTs.
+    plain SD-JWTs. `sd_jwt` may be the serialized presentation, parsed here.
     """
+    if type(sd_jwt) is str:
+        sd_jwt = parse_sd_jwt(sd_jwt)
     if holder_binding is not None and sd_jwt.kb_jwt is None:
         raise SdJwtError(r.KB_JWT_MISSING, "Key Binding is required but the presentation has no KB-JWT "
                          "(it ends in '~')", "kb_jwt")
@@ -65,20 +73,6 @@ def verify_sd_jwt(sd_jwt: SdJwt, *, issuer_key: PublicKey, now: int,
         kb_payload = _verify_key_binding(sd_jwt, claims, holder_binding, now, leeway)
     return VerifiedSdJwt(issuer_jws.header, issuer_jws.payload, claims, frozenset(unpacked.revealed),
                          kb_payload)
-
-
-def holder_public_key(payload: Mapping[str, Any]) -> PublicKey:
-    """The Holder's key from cnf.jwk (RFC 7800 §3.2), the confirmation method RFC 9901 §4.1.2 suggests."""
-    cnf = payload.get("cnf")
-    if cnf is None:
-        raise SdJwtError(r.CNF_MISSING, "the credential has no cnf claim, so it cannot be key-bound", "cnf")
-    if not isinstance(cnf, Mapping) or "jwk" not in cnf:
-        raise SdJwtError(r.CNF_UNSUPPORTED, "cnf must be an object with a jwk member (RFC 7800 §3.2); "
-                         "other confirmation methods are not supported", "cnf")
-    try:
-        return public_key_from_jwk(cnf["jwk"], "cnf.jwk")
-    except JoseError as exc:
-        raise SdJwtError(r.CNF_JWK_INVALID, f"cnf.jwk: {exc.message}", "cnf.jwk") from None
 
 
 def _verify_signature(jws: Jws, key: PublicKey, part: str, bad_signature: str) -> None:
@@ -141,8 +135,9 @@ def _verify_key_binding(sd_jwt: SdJwt, claims: Mapping[str, Any], expect: KbExpe
     _require_kb_claims(payload)
     iat = payload["iat"]
     if iat > now + leeway or now - iat > expect.max_age:
-        raise SdJwtError(r.KB_IAT_OUT_OF_WINDOW, f"kb_jwt iat {iat} is outside [now - {expect.max_age}s, "
-                         f"now + {leeway}s] (now {now})", "kb_jwt.payload.iat")
+        when = "in the future" if iat > now else "too old"
+        raise SdJwtError(r.KB_IAT_OUT_OF_WINDOW, f"kb_jwt iat {iat} is {when}: the window is [now - "
+                         f"{expect.max_age}s, now + {leeway}s] (now {now})", "kb_jwt.payload.iat")
     aud = payload["aud"]
     if aud != expect.aud and not (type(aud) is list and expect.aud in aud):
         raise SdJwtError(r.KB_AUD_MISMATCH, f"kb_jwt aud is {aud!r}, expected {expect.aud!r}",
