@@ -20,6 +20,8 @@ COMMANDS = (
     "conformance.cli.list_cmd",
     "conformance.cli.dcql_cmd",
     "conformance.cli.serve_cmd",
+    "conformance.cli.fuzz_cmd",
+    "conformance.cli.explore_cmd",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

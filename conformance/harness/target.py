@@ -80,6 +80,7 @@ class Target:
         for endpoint in self.roles.values():
             found += [endpoint.api_key] if endpoint.api_key else []
             found += [str(v) for v in dict(endpoint.extra.get("api_keys") or {}).values() if v]
+            found += [endpoint.extra["access_token"]] if endpoint.extra.get("access_token") else []
         return found
 
     def describe(self) -> dict[str, Any]:
@@ -92,6 +93,10 @@ class Target:
             named = sorted(dict(endpoint.extra.get("api_keys") or {}))
             if named:
                 entry["api_keys"] = {name: REDACTED for name in named}
+            if endpoint.extra.get("access_token"):
+                entry["access_token"] = REDACTED
+            if endpoint.extra.get("openapi"):
+                entry["openapi"] = endpoint.extra["openapi"]
             roles[role] = entry
         timeout = self.http.timeout
         return {"name": self.name, "dialect": self.dialect, "source": self.source,
@@ -106,27 +111,69 @@ class Target:
 
 
 async def open_target(spec: str | None, *, seed: int) -> Target:
-    """`None` or "reference": the embedded reference; anything else: a target file's path."""
-    if spec is None or spec == "reference":
-        return _embedded(seed)
+    """`None` or "reference": the embedded reference; "reference:<dialect>" the same
+    deployment seen through another vendor API (EMBEDDED_DIALECTS); anything else: a target
+    file's path."""
+    if spec is None or spec == REFERENCE_ROLE or spec.startswith(f"{REFERENCE_ROLE}:"):
+        return _embedded(seed, (spec or REFERENCE_ROLE).partition(":")[2] or "tcs")
     return _from_file(Path(spec))
 
 
 # --- the embedded reference --------------------------------------------------------------------
 
-def _embedded(seed: int) -> Target:
+# The embedded reference seen through each vendor API it simulates (`reference:<dialect>`): the
+# management API the `issuer` role means, and the logical configuration names. Every surface
+# issues through the one issuer engine, so the OID4VCI wire (offers, tokens, credentials, status
+# lists) is the issuer's whatever the dialect. eudiw: the connector's credential_configuration_id
+# values; orgwallet: credentialDefinitionId values (reference/orgwallet/definitions.py).
+EMBEDDED_DIALECTS = ("tcs", "eudiw", "orgwallet")
+ORGWALLET_CONFIG_IDS = MappingProxyType({
+    "default": "TuringCertsSdJwt",
+    "identity": "IdentityCredentialSdJwt",
+    "resident": "ResidentCredentialSdJwt",
+})
+# Where the embedded EUDIW connector posts its issuance callbacks: one receiver for the whole
+# run (the connector has one callback URL, as the seed configures it), on the in-process network.
+EUDIW_CALLBACKS = "http://callbacks.eudiw.local"
+
+
+def _embedded(seed: int, dialect: str = "tcs") -> Target:
+    """The reference deployment in-process, as a `dialect` target. The tcs target has every
+    role; the eudiw and orgwallet targets have `issuer` (that vendor's management API) and
+    `ledger`: the holder and verifier APIs are the TCS platform's."""
     from reference.deployment import build_reference
 
-    deployment = build_reference(seed=seed)
+    if dialect not in EMBEDDED_DIALECTS:
+        raise TargetError(f"reference:{dialect}: the embedded reference speaks "
+                          f"{', '.join(EMBEDDED_DIALECTS)} (e.g. --target reference:eudiw)")
+    receiver = None
+    if dialect == "eudiw":
+        from conformance.harness.webhooks import CALLBACK_PATH, WebhookReceiver
+
+        receiver = WebhookReceiver(url=EUDIW_CALLBACKS + CALLBACK_PATH)
+    deployment = build_reference(seed=seed, eudiw_callback_url=receiver.url if receiver else None)
     urls, keys = deployment.urls, deployment.api_keys
-    roles = {
-        "issuer": RoleEndpoint(urls["issuer"], keys["issuer"], MappingProxyType(
-            {"api_keys": MappingProxyType({"x509": keys["issuer_x509"], "limited": keys["issuer_limited"]})})),
-        "holder": RoleEndpoint(urls["holder"]),
-        "verifier": RoleEndpoint(urls["verifier"], keys["verifier"]),
-        "ledger": RoleEndpoint(urls["ledger"]),
-    }
-    return Target("reference", "tcs", roles, REFERENCE_CONFIG_IDS, deployment.client(DEFAULT_TIMEOUT),
+    ledger = RoleEndpoint(urls["ledger"])
+    if dialect == "eudiw":
+        assert receiver is not None and deployment.network is not None
+        deployment.network.mount(EUDIW_CALLBACKS, receiver.app())
+        roles = {"issuer": RoleEndpoint(urls["eudiw"], None, MappingProxyType({"callbacks": receiver})),
+                 "ledger": ledger}
+        config_ids: Mapping[str, str] = REFERENCE_CONFIG_IDS
+    elif dialect == "orgwallet":
+        roles = {"issuer": RoleEndpoint(urls["orgwallet"], keys["orgwallet"]), "ledger": ledger}
+        config_ids = ORGWALLET_CONFIG_IDS
+    else:
+        roles = {
+            "issuer": RoleEndpoint(urls["issuer"], keys["issuer"], MappingProxyType(
+                {"api_keys": MappingProxyType({"x509": keys["issuer_x509"], "limited": keys["issuer_limited"]})})),
+            "holder": RoleEndpoint(urls["holder"]),
+            "verifier": RoleEndpoint(urls["verifier"], keys["verifier"]),
+            "ledger": ledger,
+        }
+        config_ids = REFERENCE_CONFIG_IDS
+    name = REFERENCE_ROLE if dialect == "tcs" else f"{REFERENCE_ROLE}-{dialect}"
+    return Target(name, dialect, roles, config_ids, deployment.client(DEFAULT_TIMEOUT),
                   deployment=deployment, poll_interval=REFERENCE_POLL["interval"],
                   poll_timeout=REFERENCE_POLL["timeout"])
 
@@ -138,7 +185,7 @@ def _from_file(path: Path) -> Target:
     data = _interpolated(doc)
     _validate(doc, data)
     poll = {**DEFAULT_POLL, **data.get("poll", {})}
-    roles = {role: _endpoint(raw) for role, raw in data["roles"].items()}
+    roles = {role: _endpoint(raw, path.parent) for role, raw in data["roles"].items()}
     timeout = httpx.Timeout(float(data.get("timeout", DEFAULT_TIMEOUT)))
     http = make_client(timeout=timeout) if data.get("tls_verify", True) else \
         httpx.AsyncClient(timeout=timeout, follow_redirects=False, verify=False)
@@ -214,8 +261,16 @@ def _validate(doc: YamlDocument, data: dict[str, Any]) -> None:
         raise TargetError(f"invalid target file ({count}):\n" + "\n".join(problems))
 
 
-def _endpoint(raw: Mapping[str, Any]) -> RoleEndpoint:
-    extra = {"api_keys": MappingProxyType(dict(raw["api_keys"]))} if raw.get("api_keys") else {}
+def _endpoint(raw: Mapping[str, Any], base_dir: Path) -> RoleEndpoint:
+    extra: dict[str, Any] = {}
+    if raw.get("api_keys"):
+        extra["api_keys"] = MappingProxyType(dict(raw["api_keys"]))
+    if raw.get("access_token"):
+        extra["access_token"] = raw["access_token"]
+    if raw.get("openapi"):
+        # A file is relative to the target file, like every other path in it.
+        source = raw["openapi"]
+        extra["openapi"] = source if source.startswith(("http://", "https://")) else str(base_dir / source)
     return RoleEndpoint(raw["base_url"].rstrip("/"), raw.get("api_key"), MappingProxyType(extra))
 
 

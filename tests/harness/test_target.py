@@ -160,3 +160,21 @@ async def test_the_embedded_reference() -> None:
         assert response.status_code == 200
     finally:
         await target.aclose()
+
+
+def test_fuzzing_settings_are_read_and_the_token_is_a_secret(tmp_path) -> None:
+    import asyncio
+
+    from conformance.harness.target import open_target
+    target_file = tmp_path / "t.yaml"
+    target_file.write_text(
+        "name: t\ndialect: tcs\nroles:\n  holder:\n    base_url: http://127.0.0.1:9\n"
+        "    access_token: tok-0123456789\n    openapi: docs/holder.json\n")
+    target = asyncio.run(open_target(str(target_file), seed=0))
+    try:
+        extra = target.roles["holder"].extra
+        assert extra["openapi"] == str(tmp_path / "docs" / "holder.json")
+        assert "tok-0123456789" in target.secrets()
+        assert "tok-0123456789" not in str(target.describe())
+    finally:
+        asyncio.run(target.aclose())
