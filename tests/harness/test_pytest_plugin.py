@@ -18,7 +18,12 @@ REPO = Path(__file__).resolve().parents[2]
 PLUGIN = ("-p", "no:conformance", "-p", "conformance.harness.pytest_plugin", "-p", "no:cacheprovider",
           "-W", "ignore::pytest.PytestAssertRewriteWarning")
 
+# The conftest puts the repository on sys.path itself: xdist workers of the inner run are fresh
+# processes, and this must not depend on what they inherit.
 CONFTEST = """\
+    import sys
+    sys.path.insert(0, {repo!r})
+
     from tests.harness._doubles import FakeDialect, World, make_target
 
     WORLD = World()
@@ -67,7 +72,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     monkeypatch.syspath_prepend(str(REPO))
     pytester.makeini("[pytest]\naddopts = --strict-markers\nfilterwarnings = error\n")
-    pytester.makeconftest(textwrap.dedent(CONFTEST))
+    pytester.makeconftest(textwrap.dedent(CONFTEST).format(repo=str(REPO)))
     scenarios = pytester.mkdir("scenarios")
     for name, text in (("pass", PASSING), ("fail", FAILING), ("skip", SKIPPED)):
         (scenarios / f"{name}.yaml").write_text(textwrap.dedent(text))
@@ -107,7 +112,7 @@ def test_a_malformed_scenario_is_a_collection_error_with_its_line(project: pytes
 
 
 def test_an_unopenable_target_fails_every_item_with_one_message(project: pytest.Pytester) -> None:
-    project.makeconftest(textwrap.dedent(CONFTEST).replace(
+    project.makeconftest(textwrap.dedent(CONFTEST).format(repo=str(REPO)).replace(
         "return make_target(WORLD", "raise OSError('connection refused by issuer.test')\n        return make_target(WORLD"))
     result = project.runpytest(*PLUGIN, "scenarios/pass.yaml", "scenarios/fail.yaml")
     result.assert_outcomes(failed=2)
