@@ -96,10 +96,13 @@ def build_reference(*, db_dir: str | Path | None = None, clock: Clock | None = N
                     issuer_key: PrivateKey | None = None, in_process: bool = True,
                     poll_interval: float = 0.05, issuer_api_key: str | None = None,
                     webhook_timeout: float = 5.0, eudiw_callback_url: str | None = None,
-                    eudiw_sweep_interval: float | None = None) -> ReferenceDeployment:
+                    eudiw_sweep_interval: float | None = None,
+                    scrypt_n: int = 2 ** 14) -> ReferenceDeployment:
     """`db_dir` None keeps every store in memory; otherwise `{db_dir}/{role}.sqlite` persist.
     `in_process` False leaves the apps unmounted (the caller serves them on sockets).
     `issuer_api_key` adds a full-access issuer tenant `default` with that key.
+    `scrypt_n` is the holder's password-hash cost (RFC 7914); the embedded target of a run
+    lowers it, since it registers many throwaway users and protects no real password.
     `eudiw_callback_url`: where the EUDIW connector posts issuance callbacks (None: none);
     `eudiw_sweep_interval`: seconds between its looks for expired sessions when served (None:
     only on requests and `drain()`, which suits an in-process clock)."""
@@ -118,7 +121,7 @@ def build_reference(*, db_dir: str | Path | None = None, clock: Clock | None = N
         "issuer": _issuer_settings(urls["issuer"], urls["ledger"], issuer_key, issuer_api_key,
                                    poll_interval=poll_interval, webhook_timeout=webhook_timeout),
         "holder": holder.HolderSettings(urls["holder"], ledger_url=urls["ledger"],
-                                        trust_anchors_pem=(str(TEST_CA),)),
+                                        trust_anchors_pem=(str(TEST_CA),), scrypt_n=scrypt_n),
         "verifier": verifier.VerifierSettings(
             urls["verifier"], api_keys=frozenset({deployment.api_keys["verifier"]}),
             ledger_url=urls["ledger"], trust_anchors_pem=(str(TEST_CA),)),

@@ -47,7 +47,9 @@ Examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default="reference", metavar="reference|FILE",
-                        help="`reference` (embedded, default) or a target YAML file")
+                        help="`reference` (embedded, default; `reference:eudiw` / `reference:orgwallet`: "
+                             "the same through the EUDIW connector or organisation wallet API) or a "
+                             "target YAML file")
     parser.add_argument("--scenarios", nargs="+", metavar="PATH", default=None,
                         help=f"scenario files or directories (default: {paths.SCENARIOS})")
     parser.add_argument("-k", dest="keyword", metavar="EXPR",

@@ -37,11 +37,12 @@ TOKEN = ("holder access token: default the one `holder.login` got in this scenar
 CREDENTIAL = "an issued credential (SD-JWT) to carry into this step's artefacts, for its checks"
 TIMEOUT = "seconds to keep polling (default: the target's poll timeout)"
 INTERVAL = "seconds between polls (default: the target's poll interval)"
+OFFERED_CLAIMS = "the claims the offer carried (object), for the issuance.claims_as_offered check"
 
 _ALL: tuple[OperationSpec, ...] = (
     # --- issuer management API (TCS issuer seed) -------------------------------------------------
     _spec("issuer.create_offer", ("issuer",), "create a credential offer (POST /v1/offers); artefacts: offer "
-          "(the Credential Offer object fetched from credential_offer_uri), offer_id, deep_link",
+          "(the Credential Offer object fetched from credential_offer_uri), offer_id, deep_link, claims (as offered)",
           config="logical configuration name from the target's config_ids (e.g. default, identity) or a "
                  "literal credential configuration id (default: `default`)",
           claims="the credential's claims (object)",
@@ -53,6 +54,8 @@ _ALL: tuple[OperationSpec, ...] = (
           issuer_private_key="base64url raw private key of issuer_did",
           callback="true: the scenario's webhook receiver URL; or a literal callback_url",
           flow="issuance flow (default pre-authorized)",
+          deferred="true: deferred issuance, the credential follows once the backend supplies the claims "
+                   "(OID4VCI 1.0 §9; orgwallet issuanceMode Deferred); claims may then be left out",
           api_key=API_KEY),
     _spec("issuer.offer_credentials", ("issuer",), "the credential records of an offer "
           "(GET /v1/offers/{id}/credentials); artefacts: credential_records",
@@ -60,11 +63,26 @@ _ALL: tuple[OperationSpec, ...] = (
     _spec("issuer.wait_notarization", ("issuer",), "poll the offer's credential records until every one's "
           "on_chain_status is COMPLETED or FAILED (bounded); artefacts: credential_records, object_id, "
           "on_chain_status, polls, webhook_calls",
-          offer_id="the offer's id", timeout=TIMEOUT, interval=INTERVAL, api_key=API_KEY),
+          offer_id="the offer's id", timeout=TIMEOUT, interval=INTERVAL, api_key=API_KEY,
+          observe="true: never let the embedded reference settle its background work between polls, so every "
+                  "intermediate on_chain_status is seen (artefacts on_chain_history, on_chain_statuses)"),
     _spec("issuer.revoke", ("issuer",), "change a credential's status (POST /v1/credentials/{id}/status, "
           "default REVOKED); artefacts: credential_record, credential",
           credential_id="the credential record's id", status="ACTIVE, SUSPENDED or REVOKED (default REVOKED)",
           credential=CREDENTIAL, api_key=API_KEY),
+    _spec("issuer.supply_deferred", ("issuer",), "deferred issuance: the backend's claims are ready, the wallet's "
+          "next Deferred Credential Request gets the credential (orgwallet: POST .../history/{id}/issue-deferred); "
+          "artefacts: credential_history", offer_id="the offer's (exchange's) id",
+          claims="the credential's claims (default: those given with the offer)", api_key=API_KEY),
+    _spec("issuer.deny", ("issuer",), "the issuer denies an offer's issuance (orgwallet: POST .../history/{id}/deny); "
+          "artefacts: credential_history", offer_id="the offer's (exchange's) id", reason="why, shown to the holder",
+          api_key=API_KEY),
+    _spec("issuer.wait_callbacks", ("issuer",), "wait (bounded) for the issuer's issuance callbacks about an offer "
+          "(EUDIW connector: OFFER_CREATED, then ISSUED, FAILED or EXPIRED) until one with an `until` status "
+          "arrived; artefacts: callbacks (deduplicated by eventId + status, in arrival order), statuses, "
+          "duplicates, webhook_calls",
+          offer_id="the offer's id", until="a status or a list of them (default: ISSUED, FAILED or EXPIRED)",
+          timeout=TIMEOUT),
     # --- the harness's own wallet over the OID4VCI / OID4VP wire (dialect-independent) ------------
     _spec("wallet.receive", ("issuer",), "the harness wallet redeems an offer over OID4VCI 1.0 (offer, "
           "metadata, token, nonce, credential); artefacts: credential, issuer_jwt, holder_key, offer, "
@@ -72,7 +90,32 @@ _ALL: tuple[OperationSpec, ...] = (
           offer="the offer: openid-credential-offer:// link, offer URI or offer JSON",
           tx_code="the transaction code to send", config="credential configuration to request "
           "(logical name or literal id; default: the offer's first)",
-          alg="proof key algorithm, ES256 (default) or EdDSA", faults="wallet misbehaviours (list)"),
+          alg="proof key algorithm, ES256 (default) or EdDSA", faults="wallet misbehaviours (list)",
+          headers="extra headers of the Credential Request (object), e.g. Accept variants",
+          offered_claims=OFFERED_CLAIMS),
+    _spec("wallet.credential_request", ("issuer",), "one more Credential Request (fresh c_nonce and key proof) "
+          "on the access token of this scenario's last wallet.receive; artefacts: credential, issuer_jwt, "
+          "holder_key, c_nonce, notification_id",
+          config="credential configuration (logical or literal; default: the one wallet.receive asked for)",
+          credential_identifier="send this credential_identifier instead of credential_configuration_id",
+          private_key="sign the key proof with this base64url raw private key (default: a fresh key)",
+          kid="the DID URL naming private_key's public key (sent as kid; without it the key goes as jwk)",
+          alg="key algorithm: ES256 (default for a fresh key) or EdDSA (default with private_key)",
+          headers="extra request headers (object), e.g. Accept variants", offered_claims=OFFERED_CLAIMS),
+    _spec("wallet.notify", ("issuer",), "POST the Notification Endpoint with the session's access token "
+          "(OID4VCI 1.0 §11)", event="credential_accepted (default), credential_failure or credential_deleted",
+          notification_id="default: the last Credential Response's", description="event_description"),
+    _spec("wallet.metadata", ("issuer",), "read the Credential Issuer Metadata and its Authorization Server "
+          "Metadata as a wallet does (well-known URLs); artefacts: offer, issuer_metadata, as_metadata",
+          offer="an offer naming the Credential Issuer (link, URI, JSON or object)",
+          credential_issuer="the Credential Issuer Identifier (instead of an offer)"),
+    _spec("wallet.collect_deferred", ("issuer",), "the Deferred Credential Request (OID4VCI 1.0 §9) on the access "
+          "token of this scenario's wallet.receive: 202 while pending, then the credential; artefacts: credential, "
+          "issuer_jwt, notification_id, transaction_id, polls",
+          transaction_id="the transaction_id the Credential Request answered (capture artefacts.transaction_id)",
+          wait="false: one request (see the pending answer); default: poll until no longer pending (bounded)",
+          holder_key="the key wallet.receive proved (capture artefacts.holder_key), for the cnf checks",
+          timeout=TIMEOUT, interval=INTERVAL),
     _spec("wallet.present", ("verifier",), "the harness wallet answers an OID4VP 1.0 request with a credential "
           "it received in this scenario; artefacts: request_object, presentation, vp_token ...",
           request="the Authorization Request (openid4vp:// URL)",
@@ -130,12 +173,16 @@ _ALL: tuple[OperationSpec, ...] = (
           client_id="a literal verifier_client_id (with private_key)",
           private_key="base64url raw Ed25519 key of client_id",
           response_mode="direct_post (default) or direct_post.jwt", expires_in="session lifetime in seconds",
-          client_metadata="client_metadata object", redirect_uri="redirect_uri", api_key=API_KEY),
+          client_metadata="client_metadata object", redirect_uri="redirect_uri",
+          request_uri_method="get or post: sent in the Authorization Request (OID4VP 1.0 §5.10; an extension "
+                             "to the seed's body, documented by the reference verifier)",
+          api_key=API_KEY),
     _spec("verifier.result", ("verifier",), "read a session's result (GET /v1/verifier/result/{id}); "
-          "artefacts: verifier_result",
+          "artefacts: verifier_result, check_results (check name -> entry), first_failure",
           session_id="the session id (default: the last created)", api_key=API_KEY),
     _spec("verifier.wait_result", ("verifier",), "poll a session's result until completed, failed or "
-          "expired (bounded); artefacts: verifier_result, polls",
+          "expired (bounded); artefacts: verifier_result, check_results (check name -> entry), first_failure, "
+          "polls",
           session_id="the session id (default: the last created)", timeout=TIMEOUT, interval=INTERVAL,
           api_key=API_KEY),
     # --- ledger (IOTA-like) -----------------------------------------------------------------------
@@ -145,9 +192,34 @@ _ALL: tuple[OperationSpec, ...] = (
           did="the DID"),
     _spec("ledger.create_did", ("ledger",), "publish a fresh Ed25519 did:iota (POST /v1/dids); artefacts: "
           "did, kid, private_key (base64url raw)", network="the network name (default: the ledger's)"),
+    _spec("ledger.deactivate_did", ("ledger",), "deactivate a did:iota (POST /v1/dids/{did}/deactivate, signed "
+          "with its capabilityInvocation key); artefacts: did, did_document",
+          did="the DID", private_key="its base64url raw Ed25519 private key (e.g. ledger.create_did's)"),
+    # --- the harness as the Verifier of a wallet under test (relying party double, conformance/rp.py)
+    _spec("rp.create_request", ("holder",), "the harness hosts a Verifier and creates an OID4VP 1.0 request for "
+          "the wallet under test: a Request Object at request_uri (signed by a fresh did:key), a response_uri; "
+          "artefacts: authorization_request, request_id, request_object, rp_client_id, verifier_key",
+          dcql="the DCQL query (object)",
+          variations="deliberate deviations (list), conformance/rp.py VARIATIONS: bad_signature, "
+                     "client_id_mismatch, response_uri_not_allowed, redirect_uri_with_direct_post, no_nonce, "
+                     "bad_prefix, no_state, long_state, unknown_params, request_uri_method_post, "
+                     "response_redirect, enc_key_without_use, request_uri_unknown, request_uri_unreachable, "
+                     "response_uri_unreachable",
+          response_mode="direct_post (default) or direct_post.jwt",
+          client_metadata="client_metadata display members (object)"),
+    _spec("rp.response", ("holder",), "what reached the harness Verifier for a request, judged with the protocol "
+          "core: outcome no_response | error_response | presented | invalid_response, the request_uri fetches, "
+          "the presentations and every problem; artefacts: rp_result, request_object, presentation, presentations",
+          request_id="the request (default: the last rp.create_request)",
+          timeout="seconds to wait for a response to arrive (default 0)"),
     # --- the scenario's webhook receiver (`webhooks: true`) ---------------------------------------
     _spec("webhooks.wait", (), "wait (bounded) until the scenario's webhook receiver got `count` calls; "
-          "artefacts: webhook_calls", count="how many calls (default 1)", timeout=TIMEOUT),
+          "artefacts: webhook_calls", count="how many calls (default 1)", timeout=TIMEOUT,
+          drain="false: do not first let the embedded reference finish its background work (while a slow "
+                "receiver holds a call, that would wait for the deployment's webhook timeout)"),
+    _spec("webhooks.respond", (), "how the scenario's webhook receiver answers from now on; artefacts: reply",
+          status="HTTP status (default 200)", delay="seconds before answering (default 0)",
+          redirect_to="Location of a 3xx answer"),
     # --- embedded reference only ------------------------------------------------------------------
     _spec("reference.advance_clock", (REFERENCE_ROLE,), "move the embedded reference's clock forward",
           seconds="how far"),

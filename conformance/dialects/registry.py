@@ -27,12 +27,15 @@ Implementation = Callable[[StepContext, Inputs], Awaitable[OperationResult]]
 
 DIALECTS: Mapping[str, str] = MappingProxyType({
     "tcs": "conformance.dialects.tcs",
+    "eudiw": "conformance.dialects.eudiw",
+    "orgwallet": "conformance.dialects.orgwallet",
 })
 SHARED_MODULES = (
     "conformance.dialects.shared.wallet",
     "conformance.dialects.shared.ledger",
     "conformance.dialects.shared.reference",
     "conformance.dialects.shared.webhooks",
+    "conformance.dialects.shared.rp",
 )
 
 

@@ -127,6 +127,9 @@ async def open_target(spec: str | None, *, seed: int) -> Target:
 # lists) is the issuer's whatever the dialect. eudiw: the connector's credential_configuration_id
 # values; orgwallet: credentialDefinitionId values (reference/orgwallet/definitions.py).
 EMBEDDED_DIALECTS = ("tcs", "eudiw", "orgwallet")
+# The embedded holder's scrypt cost: a run registers dozens of throwaway users, and at the
+# interactive default (2^14) hashing would be a large share of the run time.
+EMBEDDED_SCRYPT_N = 2 ** 10
 ORGWALLET_CONFIG_IDS = MappingProxyType({
     "default": "TuringCertsSdJwt",
     "identity": "IdentityCredentialSdJwt",
@@ -151,7 +154,8 @@ def _embedded(seed: int, dialect: str = "tcs") -> Target:
         from conformance.harness.webhooks import CALLBACK_PATH, WebhookReceiver
 
         receiver = WebhookReceiver(url=EUDIW_CALLBACKS + CALLBACK_PATH)
-    deployment = build_reference(seed=seed, eudiw_callback_url=receiver.url if receiver else None)
+    deployment = build_reference(seed=seed, eudiw_callback_url=receiver.url if receiver else None,
+                                 scrypt_n=EMBEDDED_SCRYPT_N)
     urls, keys = deployment.urls, deployment.api_keys
     ledger = RoleEndpoint(urls["ledger"])
     if dialect == "eudiw":

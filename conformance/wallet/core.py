@@ -61,7 +61,8 @@ class HarnessWallet:
         `request_uri_method` ("get"/"post") overrides the request's. `resolver` resolves the
         Verifier's DID; by default did:key/did:jwk locally and did:iota via `ledger_url`.
         Artefacts: request_jwt, request_object (claims), client_id, response_mode,
-        request_fetches, dcql_result, presentation, disclosed, holder_key, vp_token,
+        request_uri_method, request_fetches, request_content_type, wallet_nonce (when it POSTed
+        one), dcql_result, presentation, disclosed, holder_key, vp_token (or error_response),
         redirect_uri / response_code (when the verifier answers with a redirect_uri)."""
         chosen = checked_faults(faults, PRESENT_FAULTS, "present")
         if request_uri_method not in (None, "get", "post"):

@@ -45,10 +45,20 @@ PRESENT_FAULTS: Mapping[str, str] = MappingProxyType({
                          "expect disclosures / disclosure_not_referenced)",
     "tamper_issuer_jwt": "the Issuer-signed JWT's payload is altered (iat + 1 s) and its signature kept "
                          "(RFC 9901 §7.1 step 2; expect signature / signature_verification_failed)",
+    "issuer_jwt_bad_signature": "one bit of the Issuer-signed JWT's signature is flipped, header and payload "
+                                "kept (RFC 9901 §7.1 step 2; expect signature / signature_verification_failed)",
+    "not_sd_jwt": "the Presentation is the Issuer-signed JWT alone, with no '~' and no Disclosures or KB-JWT "
+                  "(RFC 9901 §4; expect credential_format / credential_format_invalid)",
     "kb_missing": "the presentation carries no KB-JWT although holder binding is required "
                   "(RFC 9901 §7.3; OID4VP 1.0 B.3.6; expect key_binding / kb_jwt_missing)",
     "kb_wrong_key": "the KB-JWT is signed by a key other than the credential's cnf key "
                     "(RFC 9901 §7.3 step 5.4; expect key_binding / kb_signature_invalid)",
+    "kb_bad_signature": "one bit of the KB-JWT's signature is flipped (RFC 9901 §7.3 step 5.4; expect "
+                        "key_binding / kb_signature_invalid)",
+    "kb_wrong_typ": "the KB-JWT typ header is `JWT` instead of kb+jwt (RFC 9901 §4.3, §7.3 step 5.3; expect "
+                    "key_binding / kb_typ_invalid)",
+    "kb_no_iat": "the KB-JWT has no iat claim (RFC 9901 §4.3 makes it required; expect key_binding / "
+                 "kb_claim_missing)",
     "kb_wrong_nonce": "the KB-JWT nonce is not the request's nonce (OID4VP 1.0 §14.1.2; expect "
                       "key_binding / kb_nonce_mismatch)",
     "kb_wrong_aud": "the KB-JWT aud is the response_uri instead of the Client Identifier "
@@ -67,6 +77,14 @@ PRESENT_FAULTS: Mapping[str, str] = MappingProxyType({
                         "claims (OID4VP 1.0 §6.4.1 data minimisation; the verifier may accept it)",
     "wrong_state": "the response carries another state than the request's (OID4VP 1.0 §5.3, §14.3.2; "
                    "expect 400 invalid_request, session unchanged)",
+    "vp_token_unknown_query": "the vp_token is keyed by an id that is no credential query of the request "
+                              "(OID4VP 1.0 §8.1; expect 400 invalid_request, oid4vp_compliance / "
+                              "oid4vp_non_compliant)",
+    "presentation_as_object": "each Presentation is wrapped in a JSON object although dc+sd-jwt Presentations "
+                              "are strings (OID4VP 1.0 B.3.6; expect 400 invalid_request, oid4vp_compliance / "
+                              "presentation_invalid)",
+    "error_response": "the wallet declines: it posts an Authorization Error Response (error=access_denied) "
+                      "instead of a vp_token (OID4VP 1.0 §8.5; expect the session failed, not completed)",
 })
 
 WALLET_FAULTS: Mapping[str, str] = MappingProxyType({**RECEIVE_FAULTS, **PRESENT_FAULTS})

@@ -23,7 +23,7 @@ import httpx
 from conformance.exchange import Recorder, record
 from conformance.protocol.dcql import DcqlQuery, DcqlResult, match, parse_path
 from conformance.protocol.did import parse_did_url, verification_key
-from conformance.protocol.errors import DidError
+from conformance.protocol.errors import DidError, SdJwtError
 from conformance.protocol.jose import PublicKey, b64u_encode
 from conformance.protocol.oid4vp import (
     DID_PREFIX,
@@ -44,7 +44,13 @@ from conformance.protocol.sdjwt.unpack import ClaimPath
 from conformance.resolver import DidResolver
 from conformance.wallet.held import HeldCredential
 from conformance.wallet.outcome import Flow
-from conformance.wallet.presentation import FaultInputs, KeyBinding, PresentationDraft, build_presentation
+from conformance.wallet.presentation import (
+    FaultInputs,
+    KeyBinding,
+    PresentationDraft,
+    build_presentation,
+    shape_vp_token,
+)
 
 if TYPE_CHECKING:
     from conformance.wallet.core import HarnessWallet
@@ -57,6 +63,8 @@ WALLET_METADATA: Mapping[str, Any] = {
     "response_types_supported": ["vp_token"],
     "response_modes_supported": ["direct_post", "direct_post.jwt"],
 }
+# The Authorization Error Response of the `error_response` fault (OID4VP 1.0 §8.5, RFC 6749 §4.1.2.1).
+DECLINE = {"error": "access_denied", "error_description": "the harness wallet declines on purpose"}
 # A DID Client Identifier's request-signing key: a verification method for either purpose.
 _REQUEST_KEY_RELATIONSHIPS = ("authentication", "assertionMethod")
 Disclose = Mapping[str, Sequence[Sequence[str | int | None]]]
@@ -103,8 +111,11 @@ class _Present:
         auth = self.flow.checked(parse_authorization_request, request_text)
         request = await self._request_object(auth)
         answers = self._override(self._answers(request))
+        if "error_response" in self.faults:
+            await self._decline(request)
+            return
         vp_token = {a.query_id: [self._presentation(request, a)] for a in answers}
-        await self._respond(request, vp_token)
+        await self._respond(request, shape_vp_token(vp_token, self.faults))
 
     # the Request Object (§5.10, §5.9.3) ------------------------------------------------------
 
@@ -132,6 +143,7 @@ class _Present:
         if method == "post":
             # §5.10.1: wallet metadata, and a wallet_nonce the Request Object must repeat.
             wallet_nonce = b64u_encode(self.wallet.rng.randbytes(16))
+            self.flow.artefacts["wallet_nonce"] = wallet_nonce
             form = {"wallet_metadata": json.dumps(WALLET_METADATA), "wallet_nonce": wallet_nonce}
             response = await self.flow.call("request", "POST", uri, data=form, headers=headers)
         else:
@@ -212,20 +224,31 @@ class _Present:
         presentation = self.flow.checked(build_presentation, draft, self.faults, inputs)
         self.flow.artefacts.setdefault("presentation", presentation)
         self.flow.artefacts.setdefault("holder_key", answer.held.key.public)
-        disclosures = parse_sd_jwt(presentation).disclosures
-        disclosed = [d.name if d.name is not None else "[array element]" for d in disclosures]
-        self.flow.artefacts.setdefault("disclosed", {})[answer.query_id] = disclosed
+        self.flow.artefacts.setdefault("disclosed", {})[answer.query_id] = _disclosed_names(presentation)
         return presentation
 
     # the Authorization Response (§8.2, §8.3.1) ---------------------------------------------------
 
-    async def _respond(self, request: RequestObject, vp_token: dict[str, list[str]]) -> None:
-        flow = self.flow
-        state = request.state
+    def _state(self, request: RequestObject) -> str | None:
         if "wrong_state" in self.faults:
-            state = b64u_encode(self.wallet.rng.randbytes(24))
+            return b64u_encode(self.wallet.rng.randbytes(24))
+        return request.state
+
+    async def _respond(self, request: RequestObject, vp_token: dict[str, list[Any]]) -> None:
+        flow = self.flow
         flow.artefacts["vp_token"] = vp_token
-        form = flow.checked(RESPONSE_BODIES[request.response_mode], vp_token, state, request)
+        form = flow.checked(RESPONSE_BODIES[request.response_mode], vp_token, self._state(request), request)
+        await self._post(request, form)
+
+    async def _decline(self, request: RequestObject) -> None:
+        """§8.5: an error response instead of a vp_token; unencrypted, as §8.3.1 lets a Wallet
+        send its error when it cannot or will not encrypt."""
+        state = self._state(request)
+        self.flow.artefacts["error_response"] = dict(DECLINE)
+        await self._post(request, {**DECLINE, **({"state": state} if state is not None else {})})
+
+    async def _post(self, request: RequestObject, form: Mapping[str, str]) -> None:
+        flow = self.flow
         for _ in range(2 if "replay" in self.faults else 1):
             response = await flow.call("response", "POST", request.response_uri, data=form)
         body = flow.json(response, "the response endpoint's answer") if response.content else {}
@@ -235,6 +258,15 @@ class _Present:
             code = parse_qs(urlsplit(redirect).query).get("response_code")
             if code:
                 flow.artefacts["response_code"] = code[0]
+
+
+def _disclosed_names(presentation: str) -> list[str]:
+    """The claim names the presentation discloses; none when a fault made it no SD-JWT."""
+    try:
+        disclosures = parse_sd_jwt(presentation).disclosures
+    except SdJwtError:
+        return []
+    return [d.name if d.name is not None else "[array element]" for d in disclosures]
 
 
 def _queries_to_answer(query: DcqlQuery, result: DcqlResult, forced: bool) -> list[str]:

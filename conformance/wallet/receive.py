@@ -14,7 +14,7 @@ from random import Random
 from typing import TYPE_CHECKING, Any
 
 from conformance.protocol.errors import Oid4vciError, ProtocolError
-from conformance.protocol.jose import PrivateKey, b64u_decode, b64u_encode, b64u_json, generate_key, parse_jws, sign_jws
+from conformance.protocol.jose import PrivateKey, b64u_encode, b64u_json, generate_key, parse_jws, sign_jws
 from conformance.protocol.oid4vci import (
     PRE_AUTHORIZED_GRANT,
     CredentialOffer,
@@ -36,6 +36,7 @@ from conformance.protocol.oid4vci import (
 from conformance.redact import redact
 from conformance.wallet.held import HeldCredential
 from conformance.wallet.outcome import Flow, Stopped
+from conformance.wallet.tamper import flip_signature
 
 if TYPE_CHECKING:
     from conformance.wallet.core import HarnessWallet
@@ -64,13 +65,6 @@ class ProofDraft:
         return self.finish(sign_jws(self.header, self.payload, self.signer))
 
 
-def _flip_signature(token: str) -> str:
-    signing_input, signature = token.rsplit(".", 1)
-    raw = bytearray(b64u_decode(signature))
-    raw[0] ^= 0x01
-    return f"{signing_input}.{b64u_encode(bytes(raw))}"
-
-
 def _without(payload: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k != name}
 
@@ -80,7 +74,7 @@ PROOF_FAULTS: Mapping[str, ProofFault] = {
     "proof_wrong_aud": lambda d, r: replace(d, payload={**d.payload, "aud": r.metadata.credential_endpoint}),
     "proof_stale_nonce": lambda d, r: replace(d, payload={**d.payload, "nonce": r.stale_nonce()}),
     "proof_no_nonce": lambda d, r: replace(d, payload=_without(d.payload, "nonce")),
-    "proof_bad_signature": lambda d, r: replace(d, finish=_flip_signature),
+    "proof_bad_signature": lambda d, r: replace(d, finish=flip_signature),
     "proof_wrong_typ": lambda d, r: replace(d, header={**d.header, "typ": "JWT"}),
     "proof_alg_none": lambda d, r: replace(d, signer=None),
     # The jwk header still names the holder key: only the signing key changes.

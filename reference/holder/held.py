@@ -14,8 +14,17 @@ from typing import Any
 
 from conformance.protocol.dcql import WalletCredential
 from conformance.protocol.errors import SdJwtError
-from conformance.protocol.jose import PublicKey
-from conformance.protocol.sdjwt import SdJwt, holder_public_key, parse_sd_jwt, present, reasons, unpack
+from conformance.protocol.jose import PrivateKey, PublicKey
+from conformance.protocol.sdjwt import (
+    SdJwt,
+    holder_public_key,
+    key_binding_jwt,
+    parse_sd_jwt,
+    present,
+    reasons,
+    unpack,
+)
+from conformance.protocol.sdjwt.serialization import serialize
 from conformance.protocol.sdjwt.unpack import ClaimPath
 from conformance.protocol.status_list import parse_status_claim
 
@@ -106,8 +115,63 @@ class HeldCredential:
                                 issuer=self.issuer,
                                 cryptographic_holder_binding="cnf" in self.payload)
 
-    def disclosed_view(self, paths: Iterable[ClaimPath]) -> dict[str, Any]:
-        """The claims a verifier will see when only `paths` are disclosed: the presentation is
-        built with the protocol core (without a KB-JWT) and processed as a verifier would."""
-        presentation = present(self.sd_jwt, paths, holder_key=None, aud=None, nonce=None)
+    def position_keepers(self, paths: Iterable[ClaimPath],
+                         pointers: Iterable[Pointer] = ()) -> tuple[ClaimPath, ...]:
+        """The array elements whose Disclosures must travel, contents withheld, so that the
+        query's `pointers` naming an array position still find the disclosed claim there once a
+        verifier has processed the presentation.
+
+        RFC 9901 §7.1 step 3.c drops every array element that is not disclosed, and an index in a
+        claims path pointer (OID4VP 1.0 §7.1) counts what is left: asked for element k of an array
+        whose elements are selectively disclosable, the wallet also sends the Disclosures of
+        elements 0..k-1 (each element's own Disclosure, none of the claims inside it), or the
+        verifier would find another element at k, or none. That is the price of a query naming a
+        position; a wildcard or a value filter costs nothing extra, and an element the user picks
+        by its dotted name (nationalities.1) is disclosed alone."""
+        paths, pointers = [tuple(p) for p in paths], [tuple(q) for q in pointers]
+        disclosable = set(self.disclosable)
+        keepers: list[ClaimPath] = []
+        for path in paths:
+            for position, step in enumerate(path):
+                if type(step) is not int or not any(_names_position(q, path, position) for q in pointers):
+                    continue
+                for earlier in range(step):
+                    element = (*path[:position], earlier)
+                    covered = any(element[:len(p)] == p or p[:len(element)] == element for p in paths)
+                    if element in disclosable and not covered and element not in keepers:
+                        keepers.append(element)
+        return tuple(keepers)
+
+    def presentation(self, paths: Iterable[ClaimPath], *, pointers: Iterable[Pointer] = (),
+                     holder_key: PrivateKey | None, aud: str | None, nonce: str | None,
+                     iat: int | None = None) -> str:
+        """The SD-JWT presentation revealing `paths` (with their parents and everything inside
+        them, RFC 9901 §4.2.6, §7.2) plus the own Disclosures of the position keepers the query's
+        `pointers` need, bound with a KB-JWT when `holder_key` is given (§4.3)."""
+        paths = [tuple(path) for path in paths]
+        bare = present(self.sd_jwt, paths, holder_key=None, aud=None, nonce=None)
+        chosen = set(parse_sd_jwt(bare).disclosures)
+        revealed = unpack(self.payload, self.sd_jwt.disclosures).revealed
+        chosen |= {revealed[element] for element in self.position_keepers(paths, pointers)}
+        sd_jwt_part = serialize(self.sd_jwt.issuer_jws.token,
+                                tuple(d for d in self.sd_jwt.disclosures if d in chosen))
+        if holder_key is None:
+            return sd_jwt_part
+        return sd_jwt_part + key_binding_jwt(sd_jwt_part, holder_key, aud=aud, nonce=nonce, iat=iat)
+
+    def disclosed_view(self, paths: Iterable[ClaimPath], pointers: Iterable[Pointer] = ()) -> dict[str, Any]:
+        """The claims a verifier will see when `paths` are disclosed: the presentation is built
+        (without a KB-JWT) and processed as a verifier would."""
+        presentation = self.presentation(paths, pointers=pointers, holder_key=None, aud=None, nonce=None)
         return HeldCredential.parse(presentation).claims
+
+
+Pointer = tuple[str | int | None, ...]   # a DCQL claims path pointer's components (OID4VP 1.0 §7)
+
+
+def _names_position(pointer: Pointer, path: ClaimPath, position: int) -> bool:
+    """Whether `pointer` selects `path` down to `position` and names that array index there."""
+    if len(pointer) <= position or type(pointer[position]) is not int or pointer[position] != path[position]:
+        return False
+    return all(want == step or (want is None and type(step) is int)
+               for want, step in zip(pointer, path[:position]))

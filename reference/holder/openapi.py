@@ -187,6 +187,11 @@ SCHEMAS: dict[str, Any] = {
             "issuer_did": _NSTR, "holder_did": _STR,
             "requested_claims": {"type": "array", "items": _STR,
                                  "description": "What the query asks this credential to disclose."},
+            "position_claims": {"type": "array", "items": _STR, "description": (
+                "Array elements a presentation of requested_claims also reveals, contents withheld: "
+                "for a claim named by an array index, the selectively disclosable elements before it, "
+                "since a verifier counts disclosed elements only (RFC 9901 §7.1). Show them on the "
+                "consent screen.")},
             "disclosable_claims": {"type": "array", "items": _STR},
         }, ["query_id", "credential_id", "requested_claims", "disclosable_claims"])},
         "can_be_satisfied": {"type": "boolean"},
@@ -208,7 +213,10 @@ SCHEMAS: dict[str, Any] = {
         "success": {"const": True}, "redirect_uri": _STR,
         "presented": {"type": "array", "items": _obj({
             "credential_id": _UUID, "query_id": _STR,
-            "disclosed_claims": {"type": "array", "items": _STR}},
+            "disclosed_claims": {"type": "array", "items": _STR},
+            "position_claims": {"type": "array", "items": _STR, "description": (
+                "Array elements sent, contents withheld, to keep the positions the query names "
+                "(see matching_credentials[].position_claims of request-details).")}},
             ["credential_id", "query_id", "disclosed_claims"])},
     }, ["success"]),
 }

@@ -10,8 +10,14 @@ chosen claims (RFC 9901 §7.2) with a KB-JWT whose `aud` is the Client Identifie
 whose `nonce` is the request's (§14.1.2, §14.7); `vp_token` = {query_id: [presentation]} (§8.1);
 post it by `direct_post` (§8.2) or `direct_post.jwt` (§8.3.1, ECDH-ES JWE to the verifier's key).
 The verifier seed's `verification_mode` (`fail_fast` | `run_all`), when the caller gives one, is
-sent as a form parameter beside `vp_token` / `response`. Before sending, the selection is checked against the query on what the verifier will actually
-see, so a selection that cannot satisfy the query answers 400 here instead of failing later.
+sent as a form parameter beside `vp_token` / `response`. Before sending, the selection is checked
+against the query on what the verifier will actually see, so a selection that cannot satisfy the
+query answers 400 here instead of failing later.
+
+A query that names an array element by its index (`["nationalities", 1]`) counts the elements the
+verifier will see, and a verifier drops undisclosed elements (RFC 9901 §7.1): such a presentation
+also carries the own Disclosures of the selectively disclosable elements before it, contents
+withheld (`position_claims` in both responses; held.py `position_keepers`).
 
 The verified Request Object is kept in memory (per user and request URI, `request_cache_ttl`)
 between the two steps: some verifiers serve a request_uri once. Without it (restart, expiry) the
@@ -41,14 +47,13 @@ from conformance.protocol.oid4vp import (
     request_signing_key_source,
     verify_request_object,
 )
-from conformance.protocol.sdjwt import present
 from conformance.resolver import DidResolver
 from reference.common.clock import Clock
 from reference.common.errors import ApiError
 from reference.common.store import to_json
 from reference.holder.credentials import Wallet
 from reference.holder.dids import DidService, signing_key
-from reference.holder.held import HeldCredential, path_name, resolve_path_name
+from reference.holder.held import HeldCredential, Pointer, path_name, resolve_path_name
 from reference.holder.outbound import VERIFIER, Outbound, json_or_none
 from reference.holder.store import CredentialRow
 
@@ -71,6 +76,7 @@ class _Chosen:
     selection: Selection
     held: HeldCredential
     paths: tuple[ConcretePath, ...]
+    pointers: tuple[Pointer, ...]     # the credential query's claims path pointers
 
 
 def bad_request(code: str, message: str, field: str | None = None) -> ApiError:
@@ -101,6 +107,8 @@ class Presenter:
                     "query_id": query_result.id, "credential_id": row.id, "vct": row.vct,
                     "format": row.format, "issuer_did": row.issuer_did, "holder_did": row.holder_did,
                     "requested_claims": [path_name(p) for p in candidate.claims],
+                    "position_claims": [path_name(p) for p in held.position_keepers(
+                        candidate.claims, _pointers(request.dcql.credential(query_result.id)))],
                     "disclosable_claims": held.disclosable_names(),
                 })
         notes = [{"code": "client_id_form", "message": note}
@@ -118,7 +126,8 @@ class Presenter:
         try:
             request = parse_authorization_request(uri)
         except Oid4vpError as exc:
-            raise bad_request("invalid_uri", exc.message, "authorization_request_uri") from None
+            raise bad_request("invalid_uri", f"the authorization request is not valid ({exc.reason}): "
+                              f"{exc.message}", "authorization_request_uri") from None
         wallet_nonce = secrets.token_urlsafe(16) if request.request_uri_method == "post" else None
         token = request.request or await self._fetch(request, wallet_nonce)
         try:
@@ -189,14 +198,16 @@ class Presenter:
         target = request.key_binding
         vp_token: dict[str, list[str]] = {}
         for item in chosen:
-            vp_token.setdefault(item.selection.query_id, []).append(present(
-                item.held.sd_jwt, item.paths, holder_key=key, aud=target.aud, nonce=target.nonce,
+            vp_token.setdefault(item.selection.query_id, []).append(item.held.presentation(
+                item.paths, pointers=item.pointers, holder_key=key, aud=target.aud, nonce=target.nonce,
                 iat=int(self.clock.now())))
         answer = await self._submit(request, vp_token, verification_mode)
         self._requests.pop((owner, authorization_request_uri), None)
         out: dict[str, Any] = {"success": True, "presented": [
             {"credential_id": c.selection.credential_id, "query_id": c.selection.query_id,
-             "disclosed_claims": [path_name(p) for p in c.paths]} for c in chosen]}
+             "disclosed_claims": [path_name(p) for p in c.paths],
+             "position_claims": [path_name(p) for p in c.held.position_keepers(c.paths, c.pointers)]}
+            for c in chosen]}
         if isinstance(answer, Mapping) and isinstance(answer.get("redirect_uri"), str):
             out["redirect_uri"] = answer["redirect_uri"]
         return out
@@ -218,7 +229,7 @@ class Presenter:
         held = HeldCredential.parse(row.raw_credential)
         paths = _paths(held, selection.disclosed_claims, where)
         _check_satisfies(credential_query, held, paths, row, where)
-        return _Chosen(selection, held, paths)
+        return _Chosen(selection, held, paths, _pointers(credential_query))
 
     async def _submit(self, request: RequestObject, vp_token: dict[str, list[str]],
                       verification_mode: str | None) -> Any:
@@ -238,6 +249,10 @@ class Presenter:
 
 
 # --- selection checks ------------------------------------------------------------------------
+
+
+def _pointers(credential_query: CredentialQuery) -> tuple[Pointer, ...]:
+    return tuple(claim.path.components for claim in credential_query.claims or ())
 
 
 def _credential_query(query: DcqlQuery, query_id: str, where: str) -> CredentialQuery:
@@ -266,7 +281,7 @@ def _check_satisfies(credential_query: CredentialQuery, held: HeldCredential,
                      paths: tuple[ConcretePath, ...], row: CredentialRow, where: str) -> None:
     """Run the one credential query against what the verifier will see (OID4VP 1.0 §6.4)."""
     try:
-        view = held.disclosed_view(paths)
+        view = held.disclosed_view(paths, _pointers(credential_query))
     except ProtocolError as exc:
         raise bad_request("unknown_claim", f"{where}.disclosed_claims: {exc.message}",
                           f"{where}.disclosed_claims") from None

@@ -4,7 +4,8 @@ Management API (`X-API-Key`, errors `{"error": {"code", "message"}}`):
     POST /v1/verifier/authorization-request        create a session (201)
     GET  /v1/verifier/result/{session_id}          poll its result
 Wallet-facing OID4VP 1.0 endpoints (no API key; errors `{"error", "error_description"}`):
-    GET|POST /v1/verifier/request/{session_id}     the signed Request Object (RFC 9101 §5.2)
+    GET|POST /v1/verifier/request/{session_id}     the signed Request Object (RFC 9101 §5.2; POST with a
+                                                   wallet_nonce: OID4VP 1.0 §5.10.1)
     POST /v1/verifier/presentation/{session_id}    the response_uri (direct_post / direct_post.jwt)
 
 Request bodies are never logged: the create body carries `verifier_private_key`.
@@ -25,10 +26,10 @@ from starlette.routing import Route
 
 from reference.common.body import json_object, parse_uuid
 from reference.common.clock import Clock
-from reference.common.errors import ApiError, OAuthError, error_handlers, tcs_body
+from reference.common.errors import ApiError, error_handlers, tcs_body
 from reference.common.store import Store
 from reference.verifier.openapi import openapi_document
-from reference.verifier.service import VerifierService
+from reference.verifier.service import VerifierService, oauth_error
 from reference.verifier.settings import VerifierSettings
 
 JAR_MEDIA_TYPE = "application/oauth-authz-req+jwt"
@@ -55,7 +56,7 @@ def _wire_session_id(request: Request) -> str:
     try:
         return parse_uuid(raw, "session_id")
     except ApiError:
-        raise OAuthError(404, "invalid_request", "no such session") from None
+        raise oauth_error(404, "invalid_request", "no such session") from None
 
 
 async def _params(request: Request) -> Mapping[str, Any]:
@@ -71,12 +72,12 @@ async def _params(request: Request) -> Mapping[str, Any]:
             return data
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
     except (ValueError, UnicodeDecodeError):
-        raise OAuthError(400, "invalid_request", "the body must be UTF-8 application/x-www-form-urlencoded "
+        raise oauth_error(400, "invalid_request", "the body must be UTF-8 application/x-www-form-urlencoded "
                          "(OID4VP 1.0 §8.2) or a JSON object") from None
     names = [name for name, _ in pairs]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise OAuthError(400, "invalid_request", f"parameters repeated: {', '.join(repeated)}")
+        raise oauth_error(400, "invalid_request", f"parameters repeated: {', '.join(repeated)}")
     return dict(pairs)
 
 
@@ -96,7 +97,8 @@ class _Routes:
         session_id = _wire_session_id(request)
         wallet_nonce = None
         if request.method == "POST":
-            wallet_nonce = (await _params(request)).get("wallet_nonce")  # wallet_metadata is ignored
+            # wallet_metadata is read but not used: formats and algorithms are fixed at creation.
+            wallet_nonce = (await _params(request)).get("wallet_nonce")
         jar = self.service.request_object(session_id, wallet_nonce)
         return Response(jar, media_type=JAR_MEDIA_TYPE, headers=_NO_STORE)
 

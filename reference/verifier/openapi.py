@@ -21,9 +21,17 @@ Choices and seed deviations, made visible here:
   create response names the `client_id` actually sent. KB-JWTs must carry it, exactly, as `aud`.
 - An https `verifier_client_id` needs its signing key in `client_metadata.jwks` (the seed's advice;
   OID4VP 1.0 §5.1 forbids verifying requests with those keys - a documented deviation).
-- `verifier_private_key` signs the Request Object when the session is created and is then dropped:
-  it is never stored or logged. So `request_uri_method=post` is never offered, and a POST to the
-  request URI with a `wallet_nonce` is refused (the JAR cannot be re-signed).
+- `verifier_private_key` signs the Request Object when the session is created; it is never stored
+  or logged, and is dropped at once unless the creator asks for `request_uri_method`.
+- Extension to the seed: `request_uri_method` (`get` | `post`, optional) in the create body is
+  copied into the Authorization Request (OID4VP 1.0 §5.10). With `post`, the verifier keeps the
+  signing key in process memory (never in the store) until the session is answered or expires, and
+  a wallet POSTing `wallet_nonce` to the request URI gets the Request Object re-signed with that
+  `wallet_nonce` claim (§5.10.1). A POST carrying a `wallet_nonce` to a session that did not offer
+  `post`, or after a verifier restart lost the key, is refused with 400 `invalid_request`; a POST
+  without `wallet_nonce` is served the Request Object signed at creation. `wallet_metadata` is read
+  but not used (formats and algorithms are fixed at creation). The Request Object may be fetched
+  any number of times until the session is answered or expires.
 - `direct_post.jwt`: `client_metadata.jwks` gets an ephemeral ECDH-ES P-256 key per session
   (`encrypted_response_enc_values_supported: ["A128GCM"]`).
 - The response endpoint (`response_uri`) is `POST /v1/verifier/presentation/{session_id}`. It takes
@@ -39,6 +47,8 @@ Choices and seed deviations, made visible here:
   `status: "skipped"`, `reason_code: "skipped"` (the seed lists `skipped` among fail reasons; a
   separate status keeps "walk the entries with status fail" pointing at the real failure).
 - `expired` is derived from the clock on read; a response after expiry is refused.
+- Wallet-facing errors (`{"error", "error_description"}`) keep `error_description` within the
+  characters RFC 6749 §5.2 allows: clause references are spelled `section 8.2`, not with '§'.
 - `presentation_metadata.claims` holds exactly the claims revealed by Disclosures (merged over the
   presentations); `credential_metadata[]` adds `query_id`, `vct` and the per-credential `claims`.
 """
@@ -76,6 +86,9 @@ SCHEMAS: dict[str, Any] = {
         "client_metadata": _obj({k: _STR for k in ("client_name", "logo_uri", "policy_uri", "tos_uri")}
                                 | {"jwks": {"type": "object"}}),
         "redirect_uri": {"type": "string", "format": "uri"},
+        "request_uri_method": {"enum": ["get", "post"], "description": "Extension to the seed (OID4VP 1.0 "
+                               "§5.10): sent in the Authorization Request; `post` lets a wallet POST a "
+                               "wallet_nonce to the request URI. Omitted: the parameter is not sent (GET)."},
     }, ["dcql_query", "verifier_private_key", "verifier_client_id"]),
     "CreateResponse": _obj({
         "session_id": {"type": "string", "format": "uuid"}, "request_uri": _STR,
@@ -133,12 +146,15 @@ PATHS: dict[str, Any] = {
                     "application/oauth-authz-req+jwt": {"schema": {"type": "string"}}}},
                     "404": _json("OAuthError", "Unknown, expired or already answered session "
                                  "(invalid_request_uri)")}},
-        "post": {"summary": "request_uri_method=post (OID4VP 1.0 §5.10); wallet_nonce cannot be honoured",
+        "post": {"summary": "request_uri_method=post (OID4VP 1.0 §5.10.1): the JAR, re-signed with the "
+                            "wallet_nonce when one is sent",
                  "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": _obj(
                      {"wallet_metadata": _STR, "wallet_nonce": _STR})}}},
                  "responses": {"200": {"description": "The JAR", "content": {
                      "application/oauth-authz-req+jwt": {"schema": {"type": "string"}}}},
-                     "400": _json("OAuthError", "A wallet_nonce was sent"),
+                     "400": _json("OAuthError", "A wallet_nonce the session cannot sign in (the session "
+                                  "did not offer request_uri_method=post, the verifier restarted, or the "
+                                  "value is empty or longer than 512 characters)"),
                      "404": _json("OAuthError", "Unknown, expired or answered session")}},
     },
     "/v1/verifier/presentation/{session_id}": {

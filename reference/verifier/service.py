@@ -8,6 +8,11 @@ arriving after that is refused.
 Replay (OID4VP 1.0 §14.1): a session takes exactly one response. A second one (same state) is
 refused with 400 `invalid_request` and changes nothing; a Presentation whose KB-JWT carries
 another session's nonce fails `key_binding` (kb_nonce_mismatch).
+
+request_uri_method (OID4VP 1.0 §5.10, an extension of the seed's create body): a creator asking
+for `post` gets `request_uri_method=post` in the Authorization Request; a wallet POSTing a
+`wallet_nonce` to the request_uri then gets a Request Object re-signed with that `wallet_nonce`
+(§5.10.1). The signing key lives in memory for such sessions only (signers.py).
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ import httpx
 
 from conformance.protocol.dcql import parse_query
 from conformance.protocol.errors import DcqlError, JoseError, Oid4vpError
-from conformance.protocol.jose import PrivateKey, private_key_from_b64u
+from conformance.protocol.jose import PrivateKey, parse_jws, private_key_from_b64u
 from conformance.protocol.jwe import ecdh_key_from_jwk, generate_ecdh_key
 from conformance.protocol.oid4vp import (
+    REQUEST_URI_METHODS,
     RESPONSE_MODES,
     AuthorizationErrorResponse,
     build_authorization_request,
@@ -47,6 +53,7 @@ from reference.verifier.checks import FAIL, MODES, SUCCESS, CheckResult, Respons
 from reference.verifier.evaluation import Environment, Failure, disclosed_claims
 from reference.verifier.identity import verifier_identity
 from reference.verifier.settings import VerifierSettings
+from reference.verifier.signers import RequestSigners
 from reference.verifier.status import StatusReader
 from reference.verifier.store import Session, SessionStore
 
@@ -56,10 +63,20 @@ SUPPORTED_FORMATS = ("dc+sd-jwt",)
 CLIENT_METADATA_MEMBERS = ("client_name", "logo_uri", "policy_uri", "tos_uri", "jwks")
 _PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k"})
 _TERMINAL = ("completed", "failed")
+# A wallet_nonce is echoed into a signed Request Object: bound its size (§5.10.1 suggests a
+# base64url random value; 512 characters is generous).
+WALLET_NONCE_MAX = 512
 
 
 def oauth_error(status: int, code: str, message: str) -> OAuthError:
-    return OAuthError(status, code, message)
+    """An error of the wallet-facing endpoints, its description limited to the characters RFC 6749
+    §5.2 allows (%x20-21 / %x23-5B / %x5D-7E): the protocol core's messages cite clauses with '§'."""
+    return OAuthError(status, code, oauth_description(message))
+
+
+def oauth_description(text: str) -> str:
+    text = text.replace("§", "section ").replace('"', "'").replace("\\", "/")
+    return "".join(ch if 0x20 <= ord(ch) <= 0x7E else "?" for ch in text)
 
 
 class VerifierService:
@@ -71,6 +88,7 @@ class VerifierService:
                                require_anchor=True, timeout=settings.http_timeout)
         # No cache across responses: each verification reads the list as it is now.
         self.status_lists = StatusListFetcher(http, self.keys, timeout=settings.http_timeout)
+        self.signers = RequestSigners(clock.now)
 
     async def drain(self) -> None:
         """No background work: every outgoing call finishes inside its request."""
@@ -94,6 +112,7 @@ class VerifierService:
             or self.settings.default_expires_in
         metadata_in = _client_metadata(body.obj("client_metadata"))
         redirect_uri = _redirect_uri(body.str("redirect_uri", max_len=2048))
+        request_uri_method = body.str("request_uri_method", choices=REQUEST_URI_METHODS)
         assert client_id_in is not None
         identity = await verifier_identity(client_id_in, key, metadata_in, self.resolver,
                                            bare_did=self.settings.bare_did_client_id)
@@ -113,11 +132,14 @@ class VerifierService:
         self.sessions.add(session_id=session_id, client_id=identity.client_id, request_jwt=request_jwt, nonce=nonce,
                           state=state, dcql_query=dcql_query, response_mode=mode, client_metadata=client_metadata,
                           enc_private_jwk=enc_key.to_jwk() if enc_key else None, redirect_uri=redirect_uri,
-                          created_at=now, expires_at=expires_at)
+                          created_at=now, expires_at=expires_at, request_uri_method=request_uri_method)
+        if request_uri_method == "post":
+            self.signers.keep(session_id, key, expires_at)
         request_uri = self._url(f"/v1/verifier/request/{session_id}")
         out: dict[str, Any] = {
             "session_id": session_id, "request_uri": request_uri,
-            "authorization_request": build_authorization_request(identity.client_id, request_uri),
+            "authorization_request": build_authorization_request(identity.client_id, request_uri,
+                                                                 request_uri_method=request_uri_method),
             "expires_at": iso(expires_at), "client_id": identity.client_id,
         }
         if identity.notes:
@@ -129,16 +151,40 @@ class VerifierService:
 
     # --- the Request Object ------------------------------------------------------------------------
 
-    def request_object(self, session_id: str, wallet_nonce: str | None) -> str:
-        """RFC 9101 §5.2 / OID4VP 1.0 §5.10. The JAR was signed at creation and the signing key
-        dropped, so a `wallet_nonce` (which would need a fresh signature) cannot be honoured;
-        the authorization request never offers request_uri_method=post for that reason."""
+    def request_object(self, session_id: str, wallet_nonce: Any) -> str:
+        """RFC 9101 §5.2 / OID4VP 1.0 §5.10. Served as often as asked until the session is answered
+        or expires. A GET (or a POST without wallet_nonce) gets the JAR signed at creation; a POST
+        with a `wallet_nonce` gets that JAR re-signed with the nonce added (§5.10.1), which only a
+        session offering request_uri_method=post can do (its key is kept in memory)."""
         session = self._open_session(session_id, 404, "invalid_request_uri")
-        if wallet_nonce:
-            raise oauth_error(400, "invalid_request", "this verifier signs the Request Object when the session is "
-                              "created and cannot add a wallet_nonce; fetch it with GET (OID4VP 1.0 §5.10)")
+        jar = session.request_jwt if wallet_nonce is None else self._with_wallet_nonce(session, wallet_nonce)
         self.sessions.mark_fetched(session.session_id, self.clock.now())
-        return session.request_jwt
+        return jar
+
+    def _with_wallet_nonce(self, session: Session, wallet_nonce: Any) -> str:
+        if not isinstance(wallet_nonce, str) or not wallet_nonce or len(wallet_nonce) > WALLET_NONCE_MAX:
+            raise oauth_error(400, "invalid_request", f"wallet_nonce must be a non-empty string of at most "
+                              f"{WALLET_NONCE_MAX} characters (OID4VP 1.0 §5.10.1)")
+        if session.request_uri_method != "post":
+            raise oauth_error(400, "invalid_request", "this session's Authorization Request did not offer "
+                              "request_uri_method=post, so no wallet_nonce can be added; fetch the Request "
+                              "Object with GET (OID4VP 1.0 §5.10)")
+        key = self.signers.get(session.session_id)
+        if key is None:
+            raise oauth_error(400, "invalid_request", "the signing key of this session is no longer held (the "
+                              "verifier restarted), so no wallet_nonce can be added; fetch the Request Object "
+                              "with GET or create a new request (OID4VP 1.0 §5.10)")
+        signed = parse_jws(session.request_jwt, "request_jwt")
+        claims = signed.payload
+        try:
+            return build_request_object(
+                key, client_id=claims["client_id"], response_uri=claims["response_uri"], nonce=claims["nonce"],
+                state=claims.get("state"), dcql_query=claims["dcql_query"], iat=int(self.clock.now()),
+                exp=claims.get("exp"), response_mode=claims["response_mode"],
+                client_metadata=claims.get("client_metadata"), kid=signed.header.get("kid"),
+                wallet_nonce=wallet_nonce)
+        except Oid4vpError as exc:  # the stored claims were valid when signed: a bug, not the wallet's
+            raise RuntimeError(f"cannot re-sign the Request Object: {exc.message}") from None
 
     def _open_session(self, session_id: str, status: int, code: str) -> Session:
         session = self.sessions.get(session_id)
@@ -164,6 +210,7 @@ class VerifierService:
         mode = _verification_mode(fields.get("verification_mode")) if "verification_mode" not in params else mode
         if not self.sessions.claim_answer(session.session_id, self.clock.now()):
             raise oauth_error(400, "invalid_request", "the session was already answered; a response is accepted once")
+        self.signers.drop(session.session_id)  # answered: no Request Object will be served again
         try:
             parsed = parse_response_params(fields)
         except Oid4vpError as exc:

@@ -2,7 +2,8 @@
 
 What is stored: the signed Request Object (JAR) as served, its nonce and state, the DCQL query,
 the results. What is never stored: `verifier_private_key` (used in memory to sign the JAR, then
-dropped) and API keys. The one private key kept is `enc_private_jwk`, the ephemeral ECDH-ES key of
+dropped - or, for a session offering request_uri_method=post, kept in process memory until the
+session ends, see signers.py) and API keys. The one private key kept is `enc_private_jwk`, the ephemeral ECDH-ES key of
 a `direct_post.jwt` session: it is the verifier's own key, generated per session, and without it
 the encrypted Authorization Response could not be decrypted (OID4VP 1.0 §8.3).
 """
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     client_metadata TEXT NOT NULL,
     enc_private_jwk TEXT,
     redirect_uri TEXT,
+    request_uri_method TEXT CHECK (request_uri_method IN ('get', 'post')),
     status TEXT NOT NULL CHECK (status IN ('pending', 'in_progress', 'completed', 'failed')),
     created_at REAL NOT NULL,
     expires_at REAL NOT NULL,
@@ -41,8 +43,18 @@ CREATE TABLE IF NOT EXISTS sessions (
 """
 
 
+# Columns added after the first release of the schema: a file written before gains them (NULL).
+_ADDED_COLUMNS = {"sessions": ("request_uri_method",)}
+
+
 def open_store(path: str) -> Store:
-    return Store(path, SCHEMA)
+    store = Store(path, SCHEMA)
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row["name"] for row in store.all(f"PRAGMA table_info({table})")}
+        for column in columns:
+            if column not in present:
+                store.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+    return store
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,7 @@ class Session:
     client_metadata: dict[str, Any]
     enc_private_jwk: dict[str, Any] | None
     redirect_uri: str | None
+    request_uri_method: str | None  # offered in the Authorization Request (OID4VP 1.0 §5.10), or None
     status: str  # as stored; `expired` is derived from the clock by the service
     created_at: float
     expires_at: float
@@ -84,14 +97,14 @@ class SessionStore:
     def add(self, *, session_id: str, client_id: str, request_jwt: str, nonce: str, state: str,
             dcql_query: dict[str, Any], response_mode: str, client_metadata: dict[str, Any],
             enc_private_jwk: dict[str, Any] | None, redirect_uri: str | None, created_at: float,
-            expires_at: float) -> None:
+            expires_at: float, request_uri_method: str | None = None) -> None:
         self.db.execute(
             "INSERT INTO sessions (session_id, client_id, request_jwt, nonce, state, dcql_query,"
-            " response_mode, client_metadata, enc_private_jwk, redirect_uri, status, created_at,"
-            " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            " response_mode, client_metadata, enc_private_jwk, redirect_uri, request_uri_method, status,"
+            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
             (session_id, client_id, request_jwt, nonce, state, to_json(dcql_query), response_mode,
              to_json(client_metadata), None if enc_private_jwk is None else to_json(enc_private_jwk),
-             redirect_uri, created_at, expires_at))
+             redirect_uri, request_uri_method, created_at, expires_at))
 
     def get(self, session_id: str) -> Session | None:
         row = self.db.one("SELECT * FROM sessions WHERE session_id = ?", (session_id,))

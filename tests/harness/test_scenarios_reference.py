@@ -12,7 +12,7 @@ import json
 from conformance import paths
 from conformance.harness.environment import default_environment
 from conformance.harness.loader import load_scenarios
-from conformance.harness.results import PASSED, RunResult
+from conformance.harness.results import PASSED, SKIPPED, RunResult
 from conformance.harness.runner import Runner
 from conformance.harness.target import open_target
 
@@ -32,7 +32,9 @@ async def _run_all() -> tuple[RunResult, list[str]]:
 def test_every_scenario_passes_against_the_embedded_reference() -> None:
     run, secrets = asyncio.run(_run_all())
     assert len(run.scenarios) >= 20
-    failed = {s.id: s.reason for s in run.scenarios if s.status != PASSED}
+    # vendor/ scenarios need another dialect's API (tests/harness/test_vendor_dialects.py runs them).
+    failed = {s.id: s.reason for s in run.scenarios if s.status != PASSED
+              and not (s.id.startswith("vendor.") and s.status == SKIPPED and "does not implement" in s.reason)}
     assert not failed, failed
     not_passed = [(s.id, step.name, check.name, check.status, check.message)
                   for s in run.scenarios for step in s.steps for check in step.checks if check.status != PASSED]

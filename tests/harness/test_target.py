@@ -77,7 +77,7 @@ async def test_a_good_file_opens_with_its_roles_keys_timeout_and_names(tmp_path:
     pytest.param("dialect: tcs\nroles:\n  issuer: {base_url: ftp://i.test}\n",
                  ["target.yaml:3", "roles.issuer.base_url", "base URL"], id="bad-url"),
     pytest.param("dialect: acme\nroles:\n  issuer: {base_url: https://i.test}\n",
-                 ["target.yaml:1", "unknown dialect 'acme'", "known: tcs"], id="unknown-dialect"),
+                 ["target.yaml:1", "unknown dialect 'acme'", "known: eudiw, orgwallet, tcs"], id="unknown-dialect"),
     pytest.param("dialect: tcs\nroles: {}\n", ["target.yaml:2", "roles"], id="no-roles"),
     pytest.param("roles:\n  issuer: {base_url: https://i.test}\n",
                  ["missing required member 'dialect'", "vendor API"], id="no-dialect"),

@@ -79,14 +79,14 @@ class Rig:
         return key, response.json()["did"]
 
     async def session(self, dcql: dict[str, Any] = TURING_QUERY, *, mode: str = "direct_post",
-                      client: str = "did:key") -> dict[str, Any]:
+                      client: str = "did:key", **extra: Any) -> dict[str, Any]:
         key, did = await self.verifier_did(client)
         response = await self.send.http.post(
             f"{self.verifier}/v1/verifier/authorization-request",
             headers={"X-API-Key": self.ref.api_keys["verifier"]},
             json={"dcql_query": dcql, "verifier_private_key": b64u_encode(key.raw()),
                   "verifier_client_id": did, "response_mode": mode,
-                  "client_metadata": {"client_name": "Wallet tests"}})
+                  "client_metadata": {"client_name": "Wallet tests"}, **extra})
         assert response.status_code == 201, response.text
         return response.json()
 

@@ -136,9 +136,25 @@ async def test_a_client_id_other_than_the_request_objects_is_refused() -> None:
 
 
 async def test_post_request_uri_method_sends_wallet_metadata_and_nonce() -> None:
-    """The reference signs its Request Object at creation and refuses a wallet_nonce (documented in
-    reference/verifier/service.py; its Authorization Request never offers request_uri_method=post),
-    so the forced POST is answered 400 at the request stage."""
+    """A session that offers request_uri_method=post (the reference's create extension) is fetched
+    by POST with wallet metadata and a wallet_nonce, which the Request Object repeats (§5.10.1)."""
+    async with rig() as r:
+        await r.receive()
+        session = await r.session(request_uri_method="post")
+        assert "request_uri_method=post" in session["authorization_request"]
+        outcome = await r.present(session)
+        assert (outcome.stage, outcome.status, outcome.error) == ("response", 200, None)
+        fetch = r.send.exchanges[0]
+        assert fetch.method == "POST" and set(fetch.request_body) == {"wallet_metadata", "wallet_nonce"}
+        assert outcome.artefacts["request_uri_method"] == "post"
+        assert outcome.artefacts["wallet_nonce"] == outcome.artefacts["request_object"]["wallet_nonce"]
+        assert outcome.artefacts["request_content_type"].startswith("application/oauth-authz-req+jwt")
+        assert (await r.result(session))["status"] == "completed"
+
+
+async def test_a_forced_post_to_a_session_that_did_not_offer_it_is_refused() -> None:
+    """Without request_uri_method=post in the request the reference cannot sign a wallet_nonce in
+    (its key is gone), so the forced POST is answered 400 at the request stage."""
     async with rig() as r:
         await r.receive()
         session = await r.session()
@@ -146,6 +162,16 @@ async def test_post_request_uri_method_sends_wallet_metadata_and_nonce() -> None
         assert (outcome.stage, outcome.status, outcome.body["error"]) == ("request", 400, "invalid_request")
         sent = r.send.exchanges[-1]
         assert sent.method == "POST" and set(sent.request_body) == {"wallet_metadata", "wallet_nonce"}
+        assert "wallet_nonce" in outcome.artefacts  # what it sent, to compare with what came back
+
+
+async def test_get_overrides_an_offered_post() -> None:
+    async with rig() as r:
+        await r.receive()
+        session = await r.session(request_uri_method="post")
+        outcome = await r.present(session, request_uri_method="get")
+        assert outcome.succeeded and r.send.exchanges[0].method == "GET"
+        assert "wallet_nonce" not in outcome.artefacts and "wallet_nonce" not in outcome.artefacts["request_object"]
 
 
 async def test_request_uri_method_must_be_get_or_post() -> None:
@@ -162,8 +188,14 @@ async def test_request_uri_method_must_be_get_or_post() -> None:
 FAILED_CHECK = {
     "tamper_disclosure": ("disclosures", "disclosure_not_referenced"),
     "tamper_issuer_jwt": ("signature", "signature_verification_failed"),
+    "issuer_jwt_bad_signature": ("signature", "signature_verification_failed"),
+    "not_sd_jwt": ("credential_format", "credential_format_invalid"),
     "kb_missing": ("key_binding", "kb_jwt_missing"),
     "kb_wrong_key": ("key_binding", "kb_signature_invalid"),
+    "kb_bad_signature": ("key_binding", "kb_signature_invalid"),
+    "kb_wrong_typ": ("key_binding", "kb_typ_invalid"),
+    "kb_no_iat": ("key_binding", "kb_claim_missing"),
+    "error_response": ("wallet_response", "wallet_error_response"),
     "kb_wrong_nonce": ("key_binding", "kb_nonce_mismatch"),
     "kb_wrong_aud": ("key_binding", "kb_aud_mismatch"),
     "kb_iat_past_year": ("key_binding", "kb_iat_out_of_window"),
@@ -173,12 +205,15 @@ FAILED_CHECK = {
 # Faults the verifier answers without a failed session (CHECKS.md: a response that cannot be
 # attributed is refused with 400 and the session left unchanged; OID4VP 1.0 §14.1, §14.3.2).
 REFUSED = {"replay": "completed", "wrong_state": "in_progress"}
+# Responses that break the vp_token's shape: answered 400 and the session failed on
+# oid4vp_compliance (CHECKS.md; OID4VP 1.0 §8.1, B.3).
+NON_COMPLIANT = {"vp_token_unknown_query": "oid4vp_non_compliant", "presentation_as_object": "presentation_invalid"}
 # Faults no rule obliges the verifier to reject: the session completes.
 TOLERATED = {"fetch_request_twice", "extra_disclosure"}
 
 
 def test_every_present_fault_has_an_expectation() -> None:
-    assert set(FAILED_CHECK) | set(REFUSED) | TOLERATED == set(PRESENT_FAULTS)
+    assert set(FAILED_CHECK) | set(REFUSED) | set(NON_COMPLIANT) | TOLERATED == set(PRESENT_FAULTS)
 
 
 @pytest.mark.parametrize("fault", sorted(FAILED_CHECK))
@@ -191,6 +226,66 @@ async def test_present_fault_fails_the_named_check(fault: str) -> None:
         result = await r.result(session)
         assert result["status"] == "failed"
         assert first_failure(result) == FAILED_CHECK[fault], result["check_results"]
+
+
+@pytest.mark.parametrize(("fault", "reason"), sorted(NON_COMPLIANT.items()))
+async def test_vp_token_shape_faults_are_answered_400_and_fail_the_session(fault: str, reason: str) -> None:
+    async with rig() as r:
+        await r.receive()
+        session = await r.session()
+        outcome = await r.present(session, faults=[fault])
+        assert (outcome.stage, outcome.status, outcome.body["error"]) == ("response", 400, "invalid_request")
+        result = await r.result(session)
+        assert result["status"] == "failed"
+        assert first_failure(result) == ("oid4vp_compliance", reason)
+
+
+async def test_error_response_posts_no_presentation() -> None:
+    async with rig() as r:
+        await r.receive()
+        session = await r.session(mode="direct_post.jwt")
+        outcome = await r.present(session, faults=["error_response"])
+        assert outcome.status == 200 and "presentation" not in outcome.artefacts
+        posted = r.send.exchanges[-1].request_body
+        assert posted["error"] == "access_denied" and posted["state"] == outcome.artefacts["request_object"]["state"]
+        assert "vp_token" not in posted and "response" not in posted
+        assert (await r.result(session))["error"]["code"] == "access_denied"
+
+
+async def test_signature_flips_keep_everything_else() -> None:
+    """issuer_jwt_bad_signature and kb_bad_signature change only signature bytes."""
+    async with rig() as r:
+        await r.receive()
+        issued = parse_sd_jwt(r.wallet.held[-1].credential).issuer_jws
+        outcome = await r.present(await r.session(), faults=["issuer_jwt_bad_signature"])
+        sent = parse_sd_jwt(outcome.artefacts["presentation"])
+        assert sent.issuer_jws.token.rsplit(".", 1)[0] == issued.token.rsplit(".", 1)[0]
+        assert sent.issuer_jws.signature != issued.signature and len(sent.issuer_jws.signature) == len(issued.signature)
+        assert kb_payload(outcome.artefacts["presentation"])["sd_hash"] == sha256_b64u(sent.sd_jwt_part)
+        outcome = await r.present(await r.session(), faults=["kb_bad_signature"])
+        kb = parse_sd_jwt(outcome.artefacts["presentation"]).kb_jws
+        assert kb is not None and kb.header["typ"] == "kb+jwt" and set(kb.payload) == {"iat", "aud", "nonce", "sd_hash"}
+
+
+@pytest.mark.parametrize(("fault", "header", "claims"), [
+    ("kb_wrong_typ", {"typ": "JWT"}, {"iat", "aud", "nonce", "sd_hash"}),
+    ("kb_no_iat", {"typ": "kb+jwt"}, {"aud", "nonce", "sd_hash"}),
+])
+async def test_kb_reshapes_are_signed_by_the_holder_key(fault: str, header: dict[str, str], claims: set[str]) -> None:
+    async with rig() as r:
+        await r.receive()
+        outcome = await r.present(await r.session(), faults=[fault])
+        kb = parse_sd_jwt(outcome.artefacts["presentation"]).kb_jws
+        assert kb is not None and header.items() <= kb.header.items() and set(kb.payload) == claims
+        kb.verify_with(r.wallet.held[-1].key.public)  # a real signature: only the named member differs
+
+
+async def test_not_sd_jwt_presents_the_issuer_jwt_alone() -> None:
+    async with rig() as r:
+        await r.receive()
+        outcome = await r.present(await r.session(), faults=["not_sd_jwt"])
+        assert outcome.artefacts["presentation"] == r.wallet.held[-1].issuer_jwt
+        assert outcome.artefacts["disclosed"] == {"certificate": []}
 
 
 @pytest.mark.parametrize(("fault", "status"), sorted(REFUSED.items()))

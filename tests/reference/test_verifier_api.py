@@ -4,6 +4,7 @@ the OpenAPI document checked against real responses."""
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ async def test_api_key_is_required() -> None:
     ({"response_mode": "fragment"}, 400, "invalid_request", "response_mode"),
     ({"expires_in": 0}, 400, "invalid_request", "expires_in"),
     ({"redirect_uri": "javascript:alert(1)"}, 400, "invalid_request", "redirect_uri"),
+    # OID4VP 1.0 §5.10: get or post, case-sensitive.
+    ({"request_uri_method": "POST"}, 400, "invalid_request", "request_uri_method"),
+    ({"request_uri_method": 1}, 400, "invalid_request", "request_uri_method"),
     ({"client_metadata": {"jwks": {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "AA", "d": "BB"}]}}},
      400, "invalid_request", "client_metadata.jwks.keys[0]"),
 ])
@@ -139,6 +143,8 @@ async def test_https_client_id_with_jwks() -> None:
 
 @pytest.mark.anyio
 async def test_request_uri_post_serves_the_jar_but_cannot_add_a_wallet_nonce() -> None:
+    """Without request_uri_method=post offered (tests/reference/test_verifier_request_uri_post.py
+    covers the sessions that offer it) the signing key is gone, so no wallet_nonce can be added."""
     rig = Rig()
     created = await rig.create()
     assert "request_uri_method" not in created["authorization_request"]
@@ -246,3 +252,29 @@ async def test_real_responses_match_the_openapi_document() -> None:
     wallet_request = await rig.fetch(wallet_error)
     await rig.wallet.post(wallet_request.response_uri, data={"error": "access_denied", "state": wallet_request.state})
     _validator("Result").validate(await rig.result(wallet_error["session_id"]))
+
+
+# --- wallet-facing errors -------------------------------------------------------------------------
+
+RFC6749_DESCRIPTION = re.compile(r"[\x20-\x21\x23-\x5B\x5D-\x7E]*")
+
+
+@pytest.mark.anyio
+async def test_oauth_error_descriptions_use_only_the_rfc_6749_characters() -> None:
+    """RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E; the protocol core's
+    messages cite clauses with '§', which the verifier spells out."""
+    rig = Rig()
+    created = await rig.create()
+    request = await rig.fetch(created)
+    answers = [
+        await rig.submit(request, {"degree": [rig.present(rig.issue(), request)]}, state="forged"),  # §14.3.2
+        await rig.wallet.post(request.response_uri, content=b"\xff", headers={"Content-Type": "text/plain"}),
+        await rig.wallet.post(request.response_uri, content=b"state=a&state=b",
+                              headers={"Content-Type": "application/x-www-form-urlencoded"}),
+        await rig.wallet.post(created["request_uri"], data={"wallet_nonce": "n"}),
+    ]
+    for answer in answers:
+        assert answer.status_code == 400, answer.text
+        description = answer.json()["error_description"]
+        assert RFC6749_DESCRIPTION.fullmatch(description), description
+    assert "section 14.3.2" in answers[0].json()["error_description"]

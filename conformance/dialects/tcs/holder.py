@@ -24,8 +24,8 @@ from conformance.protocol.did import method_key, resolve_local
 from conformance.protocol.errors import ProtocolError
 from conformance.protocol.jose import PublicKey, generate_key, private_key_from_b64u
 
-USER, TOKEN, DIDS, CURRENT_DID, MATCHES = ("holder.user", "holder.token", "holder.dids", "holder.did",
-                                           "holder.matches")
+USER, USERS, TOKEN, DIDS, CURRENT_DID, MATCHES = ("holder.user", "holder.users", "holder.token", "holder.dids",
+                                                  "holder.did", "holder.matches")
 # Key algorithm of a DID per the seed's `method` names (§2 receive: "EdDSA for did:iota, ES256 (raw
 # d) for did:key"); JWK is the reference's Ed25519 did:jwk.
 METHOD_ALGS = {"IOTA": "EdDSA", "KEY": "ES256", "JWK": "EdDSA"}
@@ -108,13 +108,16 @@ async def register(ctx: StepContext, args: Inputs) -> OperationResult:
     user = _body(response)
     if "uuid" in user:
         ctx.state[USER] = {"uuid": user["uuid"], "password": password}
+        # Every user of the scenario stays known, so `holder.login` with a uuid can switch back.
+        ctx.state.setdefault(USERS, {})[user["uuid"]] = password
     return calls.result(response, {"user": dict(user) or None})
 
 
 async def login(ctx: StepContext, args: Inputs) -> OperationResult:
     calls = Calls(ctx)
     known = ctx.state.get(USER, {})
-    uuid, password = args.text("uuid") or known.get("uuid"), args.text("password") or known.get("password")
+    uuid = args.text("uuid") or known.get("uuid")
+    password = args.text("password") or ctx.state.get(USERS, {}).get(uuid) or known.get("password")
     if uuid is None or password is None:
         raise InputError("holder.login: no user: run holder.register first, or give `uuid` and `password`")
     response = await calls.send("POST", ctx.url("holder", "/v1/user/login"),

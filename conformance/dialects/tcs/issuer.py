@@ -5,19 +5,26 @@
     POST /v1/credentials/{id}/status          change a record's status (the reference's revocation
                                               endpoint; the seed documents the statuses, not the call)
 
+`issuer.create_offer` also yields the offered claims (artefact `claims`), for the checks that
+compare them with what the wallet received.
+
 Every call carries the issuer API key as X-API-Key (seed: 401 without it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
+
+import httpx
 
 from conformance.dialects.base import Calls, InputError, OperationResult, StepContext, json_of, succeeded
 from conformance.dialects.inputs import Inputs
 from conformance.dialects.names import api_key_header, config_id
-from conformance.dialects.polling import poll, settings
+from conformance.dialects.polling import Polled, poll, settings
 from conformance.dialects.shared.webhooks import webhook_calls
 
 DEFAULT_TX_CODE = {"input_mode": "numeric", "length": 6}
@@ -61,7 +68,8 @@ async def create_offer(ctx: StepContext, args: Inputs) -> OperationResult:
     artefacts: dict[str, Any] = {}
     if isinstance(created, Mapping):
         artefacts = {"offer_id": created.get("offer_id"), "deep_link": created.get("deep_link"),
-                     "credential_offer_uri": created.get("credential_offer_uri")}
+                     "credential_offer_uri": created.get("credential_offer_uri"),
+                     "claims": args.obj("claims")}
         artefacts["offer"] = await _fetch_offer(calls, created.get("credential_offer_uri"))
     return calls.result(response, artefacts)
 
@@ -90,13 +98,63 @@ def _notarization_settled(records: Any) -> bool:
         isinstance(r, Mapping) and r.get("on_chain_status") in TERMINAL_ON_CHAIN for r in records)
 
 
+class _History:
+    """What the polls saw of the offer's first record: each change of on_chain_status, with the
+    object_id and blockchain shown alongside it (seed, Step 3 Fields)."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+
+    def note(self, records: Any) -> None:
+        if not isinstance(records, list) or not records or not isinstance(records[0], Mapping):
+            return  # not claimed yet: no record, nothing to note
+        first = records[0]
+        state = {name: first.get(name) for name in ("on_chain_status", "object_id", "blockchain")}
+        if not self.seen or self.seen[-1] != state:
+            self.seen.append(state)
+
+    @property
+    def statuses(self) -> list[Any]:
+        out: list[Any] = []
+        for state in self.seen:
+            if not out or out[-1] != state["on_chain_status"]:
+                out.append(state["on_chain_status"])
+        return out
+
+
+async def _poll_undrained(fetch: Callable[[], Awaitable[httpx.Response | None]], done: Callable[[Any], bool],
+                          *, timeout: float, interval: float) -> Polled:
+    """Like polling.poll, but never lets the embedded reference settle its background work
+    between polls: only so can a poll land while a notarization is IN_PROGRESS."""
+    started = time.monotonic()
+    polls = 0
+    while True:
+        response = await fetch()
+        polls += 1
+        settled = succeeded(response) and done(json_of(response))
+        waited = time.monotonic() - started
+        if settled or not succeeded(response) or waited >= timeout:
+            return Polled(response, polls, settled, waited)
+        await asyncio.sleep(min(interval, timeout - waited))
+
+
 async def wait_notarization(ctx: StepContext, args: Inputs) -> OperationResult:
     calls = Calls(ctx)
     url = _records_url(ctx, args.text("offer_id", required=True))
     headers = api_key_header(ctx, "issuer", args.text("api_key"))
     timeout, interval = settings(ctx, args.number("timeout", minimum=0), args.number("interval", minimum=0))
-    polled = await poll(ctx, lambda: calls.send("GET", url, headers=headers), _notarization_settled,
-                        timeout=timeout, interval=interval)
+    history = _History()
+
+    async def fetch() -> httpx.Response | None:
+        response = await calls.send("GET", url, headers=headers)
+        if succeeded(response):
+            history.note(json_of(response))
+        return response
+
+    if args.flag("observe", False):
+        polled = await _poll_undrained(fetch, _notarization_settled, timeout=timeout, interval=interval)
+    else:
+        polled = await poll(ctx, fetch, _notarization_settled, timeout=timeout, interval=interval)
     records = json_of(polled.response) if succeeded(polled.response) else None
     first = records[0] if isinstance(records, list) and records and isinstance(records[0], Mapping) else {}
     error = None
@@ -106,7 +164,8 @@ async def wait_notarization(ctx: StepContext, args: Inputs) -> OperationResult:
     return calls.result(polled.response, {
         "credential_records": records, "object_id": first.get("object_id"),
         "on_chain_status": first.get("on_chain_status"), "credential_id": first.get("credential_id"),
-        "polls": polled.polls, "webhook_calls": webhook_calls(ctx)}, error=error)
+        "polls": polled.polls, "on_chain_history": history.seen, "on_chain_statuses": history.statuses,
+        "webhook_calls": webhook_calls(ctx)}, error=error)
 
 
 async def revoke(ctx: StepContext, args: Inputs) -> OperationResult:

@@ -24,7 +24,8 @@ from conformance.protocol.jose import PublicKey, generate_key, private_key_from_
 
 SESSION = "verifier.session"
 TERMINAL = frozenset({"completed", "failed", "expired"})
-_OPTIONAL = ("response_mode", "expires_in", "client_metadata", "redirect_uri")
+# `request_uri_method` is the reference's documented extension of the seed's body (OID4VP 1.0 §5.10).
+_OPTIONAL = ("response_mode", "expires_in", "client_metadata", "redirect_uri", "request_uri_method")
 
 
 async def _identity(ctx: StepContext, calls: Calls, args: Inputs) -> tuple[str | None, str, PublicKey | None]:
@@ -75,11 +76,24 @@ def _result_url(ctx: StepContext, args: Inputs) -> str:
     return ctx.url("verifier", f"/v1/verifier/result/{quote(session_id, safe='')}")
 
 
+def result_artefacts(body: Any) -> dict[str, Any]:
+    """`verifier_result` as answered, plus two views of its check_results that scenarios can match
+    by name whatever order a verifier reports them in: `check_results` (check name -> its first
+    entry) and `first_failure` (the first entry with status fail, or None)."""
+    entries = body.get("check_results") if isinstance(body, Mapping) else None
+    entries = [e for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
+    by_name: dict[str, Any] = {}
+    for entry in entries:
+        by_name.setdefault(str(entry.get("check")), dict(entry))
+    failure = next((dict(e) for e in entries if e.get("status") == "fail"), None)
+    return {"verifier_result": body, "check_results": by_name or None, "first_failure": failure}
+
+
 async def result(ctx: StepContext, args: Inputs) -> OperationResult:
     calls = Calls(ctx)
     response = await calls.send("GET", _result_url(ctx, args),
                                 headers=api_key_header(ctx, "verifier", args.text("api_key")))
-    return calls.result(response, {"verifier_result": json_of(response) if succeeded(response) else None})
+    return calls.result(response, result_artefacts(json_of(response) if succeeded(response) else None))
 
 
 def _terminal(body: Any) -> bool:
@@ -98,7 +112,7 @@ async def wait_result(ctx: StepContext, args: Inputs) -> OperationResult:
     if succeeded(polled.response) and not polled.settled:
         status = body.get("status") if isinstance(body, Mapping) else None
         error = f"the session did not end within {timeout:g} s ({polled.polls} polls; status {status!r})"
-    return calls.result(polled.response, {"verifier_result": body, "polls": polled.polls}, error=error)
+    return calls.result(polled.response, {**result_artefacts(body), "polls": polled.polls}, error=error)
 
 
 OPERATIONS = {

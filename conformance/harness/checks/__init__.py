@@ -19,7 +19,8 @@ from conformance.harness.checks.registry import (
     check,
 )
 
-BUILTIN_MODULES = ("api", "sdjwt", "kb", "oid4vci", "notarization", "verifier", "dcql")
+BUILTIN_MODULES = ("api", "sdjwt", "kb", "oid4vci", "notarization", "verifier", "dcql", "holder",
+                   "verification", "issuance")
 
 for _module in BUILTIN_MODULES:
     importlib.import_module(f"{__name__}.{_module}")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.harness.reports.base import FileReporter
+from conformance.harness.reports.data import ScenarioViews
 from conformance.harness.reports.console import ProgressReporter, summary_table
 from conformance.harness.reports.html import HtmlReporter
 from conformance.harness.reports.json_report import JsonReporter
@@ -27,7 +28,8 @@ FORMATS: dict[str, type[FileReporter]] = {
 
 
 def file_reporters(directory: str | Path, secrets: Sequence[str] = ()) -> list[FileReporter]:
-    return [cls(directory, secrets) for cls in FORMATS.values()]
+    views = ScenarioViews(secrets)   # each result serialised once for all formats
+    return [cls(directory, secrets, views) for cls in FORMATS.values()]
 
 
 __all__ = ["FORMATS", "FileReporter", "ProgressReporter", "file_reporters", "summary_table"]

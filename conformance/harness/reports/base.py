@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.harness.events import Event, RunFinished, RunStarted, ScenarioFinished
-from conformance.harness.reports.data import report_data
+from conformance.harness.reports.data import ScenarioViews, report_data
 from conformance.harness.results import RunInfo, ScenarioResult
 from conformance.redact import redact_text
 
@@ -24,9 +24,11 @@ REFRESH_SECONDS = 1.0
 class FileReporter:
     filename = ""
 
-    def __init__(self, directory: str | Path, secrets: Sequence[str] = ()) -> None:
+    def __init__(self, directory: str | Path, secrets: Sequence[str] = (),
+                 views: ScenarioViews | None = None) -> None:
         self.path = Path(directory) / self.filename
         self.secrets = list(secrets)
+        self.views = views or ScenarioViews(secrets)
         self.info: RunInfo | None = None
         self.results: list[ScenarioResult] = []
         self.error: str | None = None
@@ -48,7 +50,8 @@ class FileReporter:
     def write(self, *, complete: bool, interrupted: bool, duration_ms: float | None) -> None:
         assert self.info is not None
         data = report_data(self.info, self.results, complete=complete, interrupted=interrupted,
-                           duration_ms=duration_ms, secrets=self.secrets, error=self.error)
+                           duration_ms=duration_ms, secrets=self.secrets, error=self.error,
+                           views=self.views)
         atomic_write(self.path, redact_text(self.render(data), self.secrets))
         self._written_at = time.monotonic()
 
