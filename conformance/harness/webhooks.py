@@ -149,9 +149,13 @@ def _host_port(value: Any, where: str) -> tuple[str, int]:
 
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket (SO_REUSEADDR, so a restart reuses a port in TIME_WAIT, yet a port
-    another process listens on fails with EADDRINUSE)."""
+    another process listens on fails with EADDRINUSE), with TCP_NODELAY: uvicorn writes headers
+    and body separately, and with Nagle's algorithm each response would wait for the client's
+    delayed ACK (~40 ms a request instead of ~3 ms). Accepted sockets inherit it (Linux)."""
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    return socket.create_server((host, port), family=family)
+    sock = socket.create_server((host, port), family=family)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def http_url(host: str, port: int) -> str:

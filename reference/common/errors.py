@@ -29,9 +29,22 @@ def tcs_body(err: ApiError) -> dict[str, Any]:
     return {"error": error}
 
 
+# RFC 6749 §5.2: error_description "MUST NOT include characters outside the set %x20-21 /
+# %x23-5B / %x5D-7E" (printable ASCII without `"` and backslash). Messages cite clauses as "§5.2".
+_OAUTH_SPELLED = {"\u00a7": "section "}
+_OAUTH_ALLOWED = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
+
+
+def oauth_description(message: str) -> str:
+    """`message` within RFC 6749 §5.2's error_description charset: "§" spelled out, any other
+    character outside it (quotes, backslashes, control characters, non-ASCII) replaced by "?"."""
+    spelled = "".join(_OAUTH_SPELLED.get(ch, ch) for ch in message)
+    return "".join(ch if ch in _OAUTH_ALLOWED else "?" for ch in spelled)
+
+
 def oauth_body(err: ApiError) -> dict[str, Any]:
     """RFC 6749 §5.2 / OID4VCI 1.0 §8.3.1.2 shape: `error` + `error_description`."""
-    return {"error": err.code, "error_description": err.message}
+    return {"error": err.code, "error_description": oauth_description(err.message)}
 
 
 def orgwallet_body(err: ApiError) -> dict[str, Any]:
