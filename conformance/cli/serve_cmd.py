@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.cli import EXIT_OK, UsageError
 from conformance.harness.webhooks import WILDCARD_HOSTS, AppServer, bind_socket, http_url
@@ -43,6 +44,12 @@ API_KEY_ENV = "CONFORMANCE_API_KEY"
 CONFIG_IDS = {"default": "TuringCerts_Standard_Credential_v2_sd_jwt", "identity": "IdentityCredential",
               "resident": "ResidentCredential"}
 VERIFIER_KEY_ENV = "CONFORMANCE_VERIFIER_API_KEY"
+# The variable fixtures/targets/orgwallet-serve.yaml reads for the organisation wallet's key.
+ORGWALLET_KEY_ENV = "ORGWALLET_API_KEY"
+# The organisation wallet's logical configuration names (its credentialDefinitionId values).
+ORGWALLET_CONFIG_IDS = {"default": "TuringCertsSdJwt", "identity": "IdentityCredentialSdJwt",
+                        "resident": "ResidentCredentialSdJwt"}
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 DESCRIPTION = f"""\
 Serve the reference deployment over real HTTP so that wallets, other tools and
@@ -55,7 +62,8 @@ Serve the reference deployment over real HTTP so that wallets, other tools and
   eudiw     --port + 4   (8104)  EUDIW connector management API (POST /offers)
   orgwallet --port + 5   (8105)  organisation wallet API (/v2/config/digital-wallet/...)
 
-It prints the URLs, the API keys and a target-file snippet, then serves until Ctrl-C or
+It prints the URLs, the API keys and a target file for each dialect (tcs, eudiw,
+orgwallet), then serves until Ctrl-C or
 SIGTERM. Stopping lets background work (notarizations, webhooks) finish for up to
 --drain-timeout seconds while the servers still answer (an unfinished notarization resumes
 at the next start), then stops the servers, closes the stores and exits 0. A second Ctrl-C
@@ -82,13 +90,21 @@ without it the verifier's key is random for each start. All are printed at start
 on the command line is visible to other local users in the process list; the environment
 variable is not.)
 
+The organisation wallet's API takes `Authorization: ApiKey <key>` with its TEST-ONLY fixture
+key (printed); the EUDIW connector's management API is open, as its seed has it (internal
+network only).
+
 Webhooks. The issuer POSTs `credential.notarized` callbacks from this process to an offer's
 callback_url, which must be https, or http to a loopback host (127.0.0.1, ::1, localhost).
+The EUDIW connector posts its issuance callbacks (OFFER_CREATED, ISSUED, FAILED, EXPIRED) to
+the one URL given with --eudiw-callback-url (none without it); the printed eudiw target file
+then has the harness's receiver listen there.
 
 Examples:
   conformance serve
   conformance serve --db ./serve-data --api-key "$(openssl rand -hex 16)"
   conformance serve --port 9100 --ledger-latency 0.5
+  conformance serve --eudiw-callback-url http://127.0.0.1:8906/callback
 """
 
 
@@ -105,6 +121,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", default=os.environ.get(API_KEY_ENV), metavar="KEY",
                         help=f"add a full-access issuer tenant `default` with this X-API-Key and "
                              f"use it as the verifier's API key too (default: ${API_KEY_ENV})")
+    parser.add_argument("--eudiw-callback-url", default=None, metavar="URL",
+                        help="where the EUDIW connector posts its issuance callbacks (http or https "
+                             "URL; default: no callbacks)")
     parser.add_argument("--db", default=None, metavar="DIR",
                         help="directory of the SQLite files and the issuer key file (default: a "
                              "fresh temporary directory, printed)")
@@ -137,6 +156,7 @@ class ServeOptions:
     drain_timeout: float = 10.0
     log_level: str = "warning"
     access_log: bool = False
+    eudiw_callback_url: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeOptions:
@@ -147,10 +167,13 @@ class ServeOptions:
             raise UsageError("--api-key: must be non-empty, without surrounding whitespace")
         if args.ledger_latency < 0 or args.drain_timeout < 0:
             raise UsageError("--ledger-latency and --drain-timeout must not be negative")
+        callback = getattr(args, "eudiw_callback_url", None)
+        if callback is not None:
+            _check_callback_url(callback)
         return cls(host=args.host, port=args.port, public_host=args.public_host,
                    api_key=args.api_key, db=Path(args.db) if args.db else None, seed=args.seed,
                    ledger_latency=args.ledger_latency, drain_timeout=args.drain_timeout,
-                   log_level=args.log_level, access_log=args.access_log)
+                   log_level=args.log_level, access_log=args.access_log, eudiw_callback_url=callback)
 
     def ports(self) -> dict[str, int]:
         return {role: self.port + offset for role, offset in PORT_OFFSETS.items()}
@@ -158,6 +181,17 @@ class ServeOptions:
     def urls(self) -> dict[str, str]:
         host = self.public_host or ("127.0.0.1" if self.host in WILDCARD_HOSTS else self.host)
         return {role: http_url(host, port) for role, port in self.ports().items()}
+
+
+def _check_callback_url(url: str) -> None:
+    parts = urlsplit(url)
+    try:
+        valid_port = parts.port is not None or ":" not in parts.netloc.rpartition("@")[2].rpartition("]")[2]
+    except ValueError:   # a port that is not a number or out of range
+        valid_port = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not valid_port:
+        raise UsageError(f"--eudiw-callback-url {url!r}: must be an http or https URL with a host, "
+                         "e.g. http://127.0.0.1:8906/callback")
 
 
 # --- the issuer's key file ---------------------------------------------------------------------
@@ -207,7 +241,7 @@ def bind_role_sockets(options: ServeOptions) -> dict[str, Any]:
     try:
         for role, port in options.ports().items():
             try:
-                bound[role] = bind_socket(options.host, port)
+                bound[role] = bind_socket(options.host, port)   # with TCP_NODELAY
             except OSError as exc:
                 if exc.errno == errno.EADDRINUSE:
                     raise UsageError(f"port {port} ({role}) on {options.host} is already in use; "
@@ -285,6 +319,7 @@ def _build(options: ServeOptions, db_dir: Path, key: PrivateKey) -> Any:
                            ledger_latency=options.ledger_latency, urls=options.urls(),
                            verifier_api_key=options.api_key, issuer_api_key=options.api_key,
                            issuer_key=key, in_process=False,
+                           eudiw_callback_url=options.eudiw_callback_url,
                            eudiw_sweep_interval=EUDIW_SWEEP_INTERVAL)
 
 
@@ -318,13 +353,14 @@ def api_keys(server: ReferenceServer) -> list[tuple[str, str]]:
         ("issuer, tenant limited (one configuration; TEST-ONLY)", keys["issuer_limited"]),
         ("verifier" + (" (--api-key)" if server.options.api_key else " (random for this start)"),
          keys["verifier"]),
+        ("orgwallet (Authorization: ApiKey; TEST-ONLY fixture key)", keys["orgwallet"]),
     ]
 
 
 def target_file(server: ReferenceServer) -> tuple[dict[str, str], str]:
-    """(environment to export, target file) for this deployment, in the format of
-    fixtures/schemas/target.schema.yaml. Keys that are not public fixtures come from the
-    environment, as the schema asks."""
+    """(environment to export, target file) of the tcs dialect for this deployment, in the
+    format of fixtures/schemas/target.schema.yaml. Keys that are not public fixtures come from
+    the environment, as the schema asks."""
     keys, urls = server.deployment.api_keys, server.urls
     if server.options.api_key:
         env = {API_KEY_ENV: server.options.api_key}
@@ -344,6 +380,45 @@ def target_file(server: ReferenceServer) -> tuple[dict[str, str], str]:
     return env, "\n".join(lines)
 
 
+def _vendor_target(server: ReferenceServer, dialect: str, issuer: list[str],
+                   config_ids: dict[str, str]) -> list[str]:
+    """The lines every vendor dialect's target file shares: its API as the issuer role, the
+    ledger that resolves the engine's did:iota key, its configuration names."""
+    lines = [f"name: {dialect}-serve", f"dialect: {dialect}", "poll: {interval: 0.2, timeout: 20}", "roles:",
+             "  issuer:", f"    base_url: {server.urls[dialect]}", *issuer,
+             "  ledger:", f"    base_url: {server.urls['ledger']}", "config_ids:"]
+    return lines + [f"  {name}: {config_id}" for name, config_id in config_ids.items()]
+
+
+def eudiw_target_file(server: ReferenceServer) -> tuple[dict[str, str], str]:
+    """The eudiw dialect's target file (as fixtures/targets/eudiw-serve.yaml): the harness's
+    webhook receiver listens where --eudiw-callback-url points, when that is a loopback http
+    address this machine can listen on."""
+    lines = _vendor_target(server, "eudiw", [], CONFIG_IDS)
+    callback = server.options.eudiw_callback_url
+    parts = urlsplit(callback) if callback else None
+    if parts is not None and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        lines += ["webhooks:", f"  listen: {parts.hostname}:{parts.port or 80}  # = --eudiw-callback-url"]
+    elif parts is not None:
+        lines += ["webhooks:", f"  public_url: {callback}  # = --eudiw-callback-url; set listen to where it arrives"]
+    else:
+        lines += ["# no --eudiw-callback-url: the callback scenarios (tag callbacks) will see no callback"]
+    return {}, "\n".join(lines)
+
+
+def orgwallet_target_file(server: ReferenceServer) -> tuple[dict[str, str], str]:
+    """The orgwallet dialect's target file (as fixtures/targets/orgwallet-serve.yaml)."""
+    lines = _vendor_target(server, "orgwallet", [f"    api_key: ${{env.{ORGWALLET_KEY_ENV}}}  # Authorization: ApiKey"],
+                           ORGWALLET_CONFIG_IDS)
+    return {ORGWALLET_KEY_ENV: server.deployment.api_keys["orgwallet"]}, "\n".join(lines)
+
+
+# (dialect, file name to save it as, its target file)
+TARGET_FILES = (("tcs", "serve-target.yaml", target_file),
+                ("eudiw", "eudiw-target.yaml", eudiw_target_file),
+                ("orgwallet", "orgwallet-target.yaml", orgwallet_target_file))
+
+
 def banner(server: ReferenceServer) -> str:
     urls = server.urls
     out = ["conformance serve: the reference deployment over HTTP"]
@@ -354,12 +429,14 @@ def banner(server: ReferenceServer) -> str:
                f"{server.db_dir / KEY_FILE}; keep that file private)")
     out.append("API keys (X-API-Key):")
     out += [f"  {label:<58} {key}" for label, key in api_keys(server)]
-    env, text = target_file(server)
-    out.append("Target file: export the variable, save the YAML below as serve-target.yaml and run "
-               "`conformance run --target serve-target.yaml`:")
-    out += [f"  export {name}={shlex.quote(value)}" for name, value in env.items()]
-    out.append("  ---")
-    out += [f"  {line}" for line in text.splitlines()]
+    for dialect, file_name, make in TARGET_FILES:
+        env, text = make(server)
+        out.append(f"Target file ({dialect} dialect): "
+                   + ("export the variable, " if env else "")
+                   + f"save the YAML below as {file_name} and run `conformance run --target {file_name}`:")
+        out += [f"  export {name}={shlex.quote(value)}" for name, value in env.items()]
+        out.append(f"  --- {file_name}")
+        out += [f"  {line}" for line in text.splitlines()]
     out.append("Serving; press Ctrl-C to stop.")
     return "\n".join(out)
 

@@ -42,7 +42,8 @@ OFFERED_CLAIMS = "the claims the offer carried (object), for the issuance.claims
 _ALL: tuple[OperationSpec, ...] = (
     # --- issuer management API (TCS issuer seed) -------------------------------------------------
     _spec("issuer.create_offer", ("issuer",), "create a credential offer (POST /v1/offers); artefacts: offer "
-          "(the Credential Offer object fetched from credential_offer_uri), offer_id, deep_link, claims (as offered)",
+          "(the Credential Offer object fetched from credential_offer_uri), offer_id, deep_link, tx_code_value (with "
+          "tx_code), claims (as offered)",
           config="logical configuration name from the target's config_ids (e.g. default, identity) or a "
                  "literal credential configuration id (default: `default`)",
           claims="the credential's claims (object)",

@@ -1,11 +1,12 @@
 """The engine: runs scenarios one after another in one event loop and emits events.
 
-Per scenario: skip it (with the reason) when the target lacks a role it needs or its dialect
-lacks an operation it calls; otherwise derive its rng from the run seed and its id (so `--seed`
-replays it, whatever else is selected), open a StepContext, render its `vars:` and run the
-steps; the first failing step stops it and the rest are `not_run`. A role that gave no answer at
-all (transport error, timeout) in UNREACHABLE_AFTER scenarios in a row is not called again: later
-scenarios needing it fail at once, so a dead target costs seconds, not N x timeout.
+Per scenario: skip it (with the reason) when it is written for other dialects (`dialects:`), the
+target lacks a role it needs or its dialect lacks an operation it calls; otherwise derive its rng
+from the run seed and its id (so `--seed` replays it, whatever else is selected), open a
+StepContext, render its `vars:` and run the steps; the first failing step stops it and the rest
+are `not_run`. A role that gave no answer at all (transport error, timeout) in UNREACHABLE_AFTER
+scenarios in a row is not called again: later scenarios needing it fail at once, so a dead target
+costs seconds, not N x timeout.
 
 The runner never exits and never prints; the CLI and the pytest plugin are adapters over it.
 """
@@ -195,6 +196,11 @@ class Runner:
         return None
 
     def skip_reason(self, scenario: Scenario) -> str | None:
+        dialect = getattr(self.target, "dialect", None)
+        if scenario.dialects and dialect not in scenario.dialects:
+            return (f"written for the {', '.join(scenario.dialects)} dialect{'s' * (len(scenario.dialects) > 1)} "
+                    f"only (dialects: [{', '.join(scenario.dialects)}]); target "
+                    f"{getattr(self.target, 'name', '?')!r} speaks {dialect!r}")
         missing = [role for role in roles_needed(scenario, self.env) if not self.target.has(role)]
         if missing:
             return (f"target {getattr(self.target, 'name', '?')!r} has no {', '.join(missing)} "

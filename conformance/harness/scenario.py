@@ -91,6 +91,7 @@ class Scenario:
     seed_endpoints: tuple[str, ...] = ()
     vars: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     webhooks: bool = False
+    dialects: tuple[str, ...] = ()   # the dialects the scenario is written for; () = every dialect
 
 
 # --- building from a validated document -----------------------------------------------------
@@ -111,6 +112,7 @@ def build_scenario(doc: YamlDocument) -> Scenario:
         seed_endpoints=tuple(data.get("seed_endpoints", ())),
         vars=MappingProxyType(dict(data.get("vars", {}))),
         webhooks=bool(data.get("webhooks", False)),
+        dialects=tuple(data.get("dialects", ())),
     )
 
 

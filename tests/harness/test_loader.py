@@ -140,3 +140,19 @@ def test_every_broken_file_is_reported_at_once(tmp_path: Path) -> None:
 def test_a_missing_location_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="no such file or directory"):
         load_scenarios([tmp_path / "nope"])
+
+
+def test_dialects_are_optional_and_limited_to_the_registered_dialects() -> None:
+    from conformance.dialects.registry import dialect_names
+    from conformance.harness import schemas
+
+    assert load(GOOD).dialects == ()
+    bound = GOOD.replace("roles: [issuer]\n", "roles: [issuer]\ndialects: [tcs, orgwallet]\n")
+    assert load(bound).dialects == ("tcs", "orgwallet")
+    (typo,) = problems(GOOD.replace("roles: [issuer]\n", "roles: [issuer]\ndialects: [tsc]\n"))
+    assert typo.startswith("s.yaml:4: dialects[0]: 'tsc' is not one of") and "hint: A dialect name" in typo
+    (empty,) = problems(GOOD.replace("roles: [issuer]\n", "roles: [issuer]\ndialects: []\n"))
+    assert "s.yaml:4: dialects" in empty and "written for" in empty
+    # The schema's list is the registry's: a new dialect must be added to both.
+    enum = schemas.load_schema("scenario")["properties"]["dialects"]["items"]["enum"]
+    assert sorted(enum) == dialect_names()

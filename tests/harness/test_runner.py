@@ -147,6 +147,28 @@ def test_scenarios_are_skipped_when_a_role_or_operation_is_missing() -> None:
     assert run.ok
 
 
+def test_a_scenario_written_for_other_dialects_is_skipped_with_the_reason() -> None:
+    bound = scenario(MINIMAL.format(name="bound", role="issuer", op="fake.echo") + "dialects: [tcs, eudiw]\n")
+    assert bound.dialects == ("tcs", "eudiw")
+    run, _ = execute([bound], roles=("issuer",))
+    (result,) = run.scenarios
+    assert result.status == "skipped" and not result.steps
+    assert result.reason == ("written for the tcs, eudiw dialects only (dialects: [tcs, eudiw]); "
+                             "target 'fake-deployment' speaks 'fake'")
+
+    async def reason_for(dialect: str) -> str | None:
+        target = make_target(World(), ("issuer",))
+        target.dialect = dialect
+        try:
+            return Runner(target, env=FakeDialect(World()).environment()).skip_reason(bound)
+        finally:
+            await target.aclose()
+    # A listed dialect passes the gate: what decides next is whether it implements the operations.
+    assert asyncio.run(reason_for("eudiw")) == "dialect 'eudiw' does not implement fake.echo"
+    unbound = scenario(MINIMAL.format(name="unbound", role="issuer", op="fake.echo"))
+    assert unbound.dialects == () and execute([unbound], roles=("issuer",))[0].scenarios[0].status == "passed"
+
+
 def test_an_unknown_operation_fails_before_anything_runs() -> None:
     typo = scenario(MINIMAL.format(name="typo", role="issuer", op="isuer.create_offer"), file="typo.yaml")
     with pytest.raises(ConfigurationError, match=r"typo.yaml:6: step 'only': unknown operation 'isuer.create_offer'"):

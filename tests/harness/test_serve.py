@@ -61,14 +61,16 @@ def test_help_explains_ports_keys_state_and_stopping() -> None:
     text = parser.format_help()
     for needle in ("--host", "--port", "--api-key", "--db", "--seed", "--ledger-latency",
                    "--drain-timeout", "8100", "8101", "8102", "8103", KEY_FILE, "0600",
-                   "Ctrl-C", "SIGTERM", "exit 2", "TEST-ONLY"):
+                   "Ctrl-C", "SIGTERM", "exit 2", "TEST-ONLY", "--eudiw-callback-url", "8104", "8105"):
         assert needle in text, needle
 
 
 def test_bad_options_are_usage_errors() -> None:
     parser = argparse.ArgumentParser()
     serve_cmd.add_arguments(parser)
-    for argv in (["--port", "65534"], ["--port", "0"], ["--api-key", " k "], ["--ledger-latency", "-1"]):
+    for argv in (["--port", "65534"], ["--port", "0"], ["--api-key", " k "], ["--ledger-latency", "-1"],
+                 ["--eudiw-callback-url", "ftp://127.0.0.1/cb"], ["--eudiw-callback-url", "http://127.0.0.1:x/cb"],
+                 ["--eudiw-callback-url", "callback"]):
         with pytest.raises(UsageError):
             ServeOptions.from_args(parser.parse_args(argv))
 
@@ -99,16 +101,20 @@ def banner_of(lines: queue.Queue[str], timeout: float = 10.0) -> list[str]:
     return got
 
 
-def snippet_text(banner: list[str]) -> str:
-    start = banner.index("  ---") + 1
-    return textwrap.dedent("\n".join(banner[start:-1]))
+def snippet_text(banner: list[str], file_name: str = "serve-target.yaml") -> str:
+    """The target file printed under `  --- <file_name>`, up to the next heading."""
+    start = banner.index(f"  --- {file_name}") + 1
+    end = next(i for i in range(start, len(banner)) if not banner[i].startswith("  "))
+    return textwrap.dedent("\n".join(banner[start:end]))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_serves_four_roles_over_sockets_and_stops_cleanly(tmp_path: Path, sig: int,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     base = free_base_port()
-    with serve_process("--port", str(base), "--db", str(tmp_path), "--api-key", API_KEY) as (proc, lines):
+    callback = f"http://127.0.0.1:{free_base_port()}/callback"
+    with serve_process("--port", str(base), "--db", str(tmp_path), "--api-key", API_KEY,
+                       "--eudiw-callback-url", callback) as (proc, lines):
         banner = banner_of(lines)
         urls = {role: f"http://127.0.0.1:{base + i}" for i, role in enumerate(ROLES)}
         text = "\n".join(banner)
@@ -127,6 +133,7 @@ def test_serves_four_roles_over_sockets_and_stops_cleanly(tmp_path: Path, sig: i
             {role: urls[role] for role in tcs_roles}
         assert target.roles["issuer"].api_key == target.roles["verifier"].api_key == API_KEY
         assert f"export CONFORMANCE_API_KEY={API_KEY}" in text
+        assert_vendor_targets(banner, tmp_path, urls, callback, monkeypatch)
         with httpx.Client(timeout=5) as http:
             for role, url in urls.items():
                 response = http.get(f"{url}/openapi.json")
@@ -150,6 +157,36 @@ def test_serves_four_roles_over_sockets_and_stops_cleanly(tmp_path: Path, sig: i
     assert {p.name for p in tmp_path.glob("*.sqlite")} == {f"{r}.sqlite" for r in ROLES}
     for port in (base, base + 3):  # the ports are free again
         socket.create_server(("127.0.0.1", port)).close()
+
+
+def assert_vendor_targets(banner: list[str], tmp: Path, urls: dict[str, str], callback: str,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The eudiw and orgwallet target files printed open as targets of those dialects on this
+    deployment: the eudiw target's receiver listens where --eudiw-callback-url points, the
+    organisation wallet's printed key is the one its API takes (test_vendor_dialects.py runs
+    scenarios, callbacks included, over such a deployment)."""
+    from reference.deployment import ORGWALLET_KEY
+
+    text = "\n".join(banner)
+    assert ORGWALLET_KEY in text and f"export ORGWALLET_API_KEY={ORGWALLET_KEY}" in text
+    monkeypatch.setenv("ORGWALLET_API_KEY", ORGWALLET_KEY)
+    for dialect in ("eudiw", "orgwallet"):
+        path = tmp / f"{dialect}-target.yaml"
+        path.write_text(snippet_text(banner, path.name))
+        target = asyncio.run(open_target(str(path), seed=0))
+        asyncio.run(target.aclose())
+        assert target.dialect == dialect
+        assert {role: e.base_url for role, e in target.roles.items()} == {"issuer": urls[dialect],
+                                                                          "ledger": urls["ledger"]}
+    assert target.roles["issuer"].api_key == ORGWALLET_KEY
+    listen = callback.removeprefix("http://").partition("/")[0]
+    assert f"  listen: {listen}" in snippet_text(banner, "eudiw-target.yaml")
+    with httpx.Client(timeout=5) as http:
+        created = http.post(f"{urls['orgwallet']}/v2/config/digital-wallet/openid/sdjwt/credential/issue",
+                            headers={"Authorization": f"ApiKey {ORGWALLET_KEY}"},
+                            json={"issuanceMode": "InTime", "credentialDefinitionId": "TuringCertsSdJwt",
+                                  "credential": {"claims": CLAIMS}})
+        assert created.status_code in (200, 201), created.text
 
 
 def test_port_in_use_is_a_one_line_error_with_exit_2(tmp_path: Path) -> None:

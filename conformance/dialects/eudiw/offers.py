@@ -103,7 +103,7 @@ async def create_offer(ctx: StepContext, args: Inputs) -> OperationResult:
     artefacts: dict[str, Any] = {}
     if isinstance(created, Mapping):
         artefacts = {"offer_id": created.get("offer_id"), "tx_code_value": created.get("tx_code_value"),
-                     **await fetch_offer(calls, created.get("credential_offer_uri"))}
+                     "claims": args.obj("claims"), **await fetch_offer(calls, created.get("credential_offer_uri"))}
     return calls.result(response, artefacts)
 
 

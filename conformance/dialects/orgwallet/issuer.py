@@ -87,7 +87,7 @@ async def create_offer(ctx: StepContext, args: Inputs) -> OperationResult:
     artefacts: dict[str, Any] = {}
     if record is not None:
         artefacts = {"offer_id": record.get("credentialExchangeId"), "credential_history": record,
-                     "tx_code_value": pin, **await fetch_offer(calls, record.get("credentialOffer"))}
+                     "tx_code_value": pin, "claims": claims, **await fetch_offer(calls, record.get("credentialOffer"))}
     return calls.result(response, artefacts)
 
 

@@ -5,8 +5,9 @@
     POST /v1/credentials/{id}/status          change a record's status (the reference's revocation
                                               endpoint; the seed documents the statuses, not the call)
 
-`issuer.create_offer` also yields the offered claims (artefact `claims`), for the checks that
-compare them with what the wallet received.
+`issuer.create_offer` yields the catalogue's artefacts (offer_id, deep_link, tx_code_value, offer)
+so that scenarios read them the same way in every dialect, and the offered claims (artefact
+`claims`), for the checks that compare them with what the wallet received.
 
 Every call carries the issuer API key as X-API-Key (seed: 401 without it).
 """
@@ -69,7 +70,7 @@ async def create_offer(ctx: StepContext, args: Inputs) -> OperationResult:
     if isinstance(created, Mapping):
         artefacts = {"offer_id": created.get("offer_id"), "deep_link": created.get("deep_link"),
                      "credential_offer_uri": created.get("credential_offer_uri"),
-                     "claims": args.obj("claims")}
+                     "tx_code_value": created.get("tx_code_value"), "claims": args.obj("claims")}
         artefacts["offer"] = await _fetch_offer(calls, created.get("credential_offer_uri"))
     return calls.result(response, artefacts)
 
