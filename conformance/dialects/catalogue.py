@@ -213,6 +213,18 @@ _ALL: tuple[OperationSpec, ...] = (
           "the presentations and every problem; artefacts: rp_result, request_object, presentation, presentations",
           request_id="the request (default: the last rp.create_request)",
           timeout="seconds to wait for a response to arrive (default 0)"),
+    # --- the harness as the Credential Issuer of a wallet under test (issuer double, conformance/issuer_double.py)
+    _spec("issuer.double_offer", ("holder",), "the harness hosts an OID4VCI 1.0 pre-authorized code "
+          "Credential Issuer (offer, issuer and AS metadata, token, nonce, credential endpoints, its key at "
+          "/.well-known/jwt-vc-issuer) and creates an offer whose SD-JWT VC is broken as `defects` say; "
+          "artefacts: deep_link, offer, offer_id, issuer_metadata, issuer_key, issuer_kid, claims, vct, defects",
+          defects="deliberate defects of the credential (list; none: a good one), conformance/issuer_double.py "
+                  "DEFECTS: bad_signature, expired, not_yet_valid, wrong_typ, no_cnf, cnf_other_key, "
+                  "undisclosed_digest_missing, unknown_issuer_key",
+          claims="the credential's selectively disclosable claims (object; default: a credentialName and "
+                 "an issuedTime)",
+          vct="the credential type (default: <issuer>/vct/<config>)",
+          config="the credential configuration id the offer names (default HarnessCredential)"),
     # --- the scenario's webhook receiver (`webhooks: true`) ---------------------------------------
     _spec("webhooks.wait", (), "wait (bounded) until the scenario's webhook receiver got `count` calls; "
           "artefacts: webhook_calls", count="how many calls (default 1)", timeout=TIMEOUT,

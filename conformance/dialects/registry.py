@@ -36,6 +36,7 @@ SHARED_MODULES = (
     "conformance.dialects.shared.reference",
     "conformance.dialects.shared.webhooks",
     "conformance.dialects.shared.rp",
+    "conformance.dialects.shared.issuer_double",
 )
 
 

@@ -510,13 +510,7 @@ def tokens_never_expire(deployment: Any) -> None:
 
 @variant("holder.accepts_unverified_credentials", "holder",
          "POST /v1/oid4vci/receive keeps a credential whose Issuer-signed JWT signature does not verify",
-         missing="no scenario gives the custodial holder a credential with a bad issuer signature (holder "
-                 "seed §2: receive verifies what it is given; 502 invalid_credential here). The reference "
-                 "issuer cannot be told to sign badly from a scenario, so this needs the harness to play "
-                 "the issuer (as conformance/rp.py plays the verifier): an offer from a harness-played "
-                 "issuer whose credential signature is corrupted -> holder.receive status 502 + "
-                 "api.error_shape, and holder.list_credentials stays empty",
-         probe=("holder.receive", "holder.failure_modes"))
+         catch=(Catch("holder.untrusted_issuer", expectation="status"),))
 def accepts_unverified_credentials(deployment: Any) -> None:
     patch(deployment.services["holder"].receiver, "keys", trusting_keys)
 
