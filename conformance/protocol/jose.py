@@ -56,9 +56,34 @@ def b64u_json(obj: Any) -> str:
     return b64u_encode(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def json_from_b64u(text: str, field: str) -> dict[str, Any]:
+# What json.loads(str) runs, without its per-call argument handling, and the scanner under it.
+_JSON_DECODER = json.JSONDecoder()
+_decode_json = _JSON_DECODER.decode
+_scan_json = _JSON_DECODER.scan_once
+
+
+def json_loads(text: str) -> Any:
+    """`json.loads(text)`, the same value or the same JSONDecodeError, faster for compact JSON.
+
+    Runs for every JWS segment and Disclosure a verifier decodes. A value that starts at the first
+    character and ends at the last is scanned directly, skipping `JSONDecoder.decode`'s two
+    whitespace regex matches; anything else (surrounding whitespace, trailing data, an error) goes
+    through `decode` itself, so acceptance and error messages are unchanged.
+    """
     try:
-        value = json.loads(b64u_decode(text, field))
+        value, end = _scan_json(text, 0)
+    except StopIteration:
+        return _decode_json(text)
+    if end != len(text):
+        return _decode_json(text)
+    return value
+
+
+def json_from_b64u(text: str, field: str) -> dict[str, Any]:
+    """A base64url JSON object. The octets must be UTF-8 (RFC 7515 §5.2 steps 3-4, RFC 7519 §7.2),
+    so unlike `json.loads(bytes)` no UTF-16/32 detection and no BOM: those are malformed."""
+    try:
+        value = json_loads(b64u_decode(text, field).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise JoseError("malformed_json", f"{field} is not JSON: {exc}", field) from exc
     if not isinstance(value, dict):
@@ -66,9 +91,13 @@ def json_from_b64u(text: str, field: str) -> dict[str, Any]:
     return value
 
 
+
 # --- keys -----------------------------------------------------------------------------------
 
 _P256_COORD = 32
+_P256 = ec.SECP256R1()
+# Stateless (a hash algorithm choice): one instance serves every ES256 signature and verification.
+_ECDSA_SHA256 = ec.ECDSA(SHA256())
 
 
 @dataclass(frozen=True)
@@ -104,12 +133,32 @@ class PublicKey:
             else:
                 if len(signature) != 2 * _P256_COORD:
                     return False
-                r = int.from_bytes(signature[:_P256_COORD], "big")
-                s = int.from_bytes(signature[_P256_COORD:], "big")
-                self.key.verify(encode_dss_signature(r, s), data, ec.ECDSA(SHA256()))
+                self.key.verify(_der_signature(signature), data, _ECDSA_SHA256)
         except InvalidSignature:
             return False
         return True
+
+
+# DER INTEGER headers for a 32-byte big-endian value without (0x20) and with (0x21, 0x00) the sign
+# byte DER needs when the top bit is set, and the SEQUENCE headers for 0, 1 or 2 sign bytes.
+_DER_INT = (b"\x02\x20", b"\x02\x21\x00")
+_DER_SEQ = (b"\x30\x44", b"\x30\x45", b"\x30\x46")
+
+
+def _der_signature(signature: bytes) -> bytes:
+    """JWS r||s (RFC 7518 §3.4) as the DER ECDSA-Sig-Value OpenSSL verifies.
+
+    Every presentation carries two signatures, so the usual case (neither value has a leading zero
+    byte, which DER would strip) is assembled from fixed headers; the rest go through
+    `encode_dss_signature`. OpenSSL re-encodes what it parses and rejects any difference, so a
+    wrong encoding here could only fail a good signature, never pass a bad one.
+    """
+    r0, s0 = signature[0], signature[_P256_COORD]
+    if r0 and s0:
+        return b"".join((_DER_SEQ[(r0 >> 7) + (s0 >> 7)], _DER_INT[r0 >> 7], signature[:_P256_COORD],
+                         _DER_INT[s0 >> 7], signature[_P256_COORD:]))
+    return encode_dss_signature(int.from_bytes(signature[:_P256_COORD], "big"),
+                                int.from_bytes(signature[_P256_COORD:], "big"))
 
 
 @dataclass(frozen=True)
@@ -129,7 +178,7 @@ class PrivateKey:
     def sign(self, data: bytes) -> bytes:
         if self.alg == "EdDSA":
             return self.key.sign(data)
-        r, s = decode_dss_signature(self.key.sign(data, ec.ECDSA(SHA256())))
+        r, s = decode_dss_signature(self.key.sign(data, _ECDSA_SHA256))
         return r.to_bytes(_P256_COORD, "big") + s.to_bytes(_P256_COORD, "big")
 
     def raw(self) -> bytes:
@@ -179,7 +228,7 @@ def private_key_from_b64u(text: str, alg: str, field: str = "private_key") -> Pr
 
 def public_key_from_jwk(jwk: Mapping[str, Any], field: str = "jwk") -> PublicKey:
     """Import a public JWK (OKP/Ed25519 or EC/P-256). Private members are ignored, never echoed."""
-    if not isinstance(jwk, Mapping):
+    if not (type(jwk) is dict or isinstance(jwk, Mapping)):  # dict first: no ABC check per presentation
         raise JoseError("invalid_jwk", f"{field} must be a JSON object", field)
     kty, crv = jwk.get("kty"), jwk.get("crv")
     try:
@@ -191,10 +240,9 @@ def public_key_from_jwk(jwk: Mapping[str, Any], field: str = "jwk") -> PublicKey
             y = b64u_decode(_member(jwk, "y", field), f"{field}.y")
             if len(x) != _P256_COORD or len(y) != _P256_COORD:
                 raise JoseError("invalid_jwk", f"{field}: P-256 coordinates are 32 bytes", field)
-            numbers = ec.EllipticCurvePublicNumbers(
-                int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
-            )
-            return PublicKey("ES256", numbers.public_key())
+            # The SEC 1 uncompressed point: OpenSSL checks it is on the curve, as it does for
+            # EllipticCurvePublicNumbers, without the detour through Python ints.
+            return PublicKey("ES256", ec.EllipticCurvePublicKey.from_encoded_point(_P256, b"\x04" + x + y))
     except ValueError as exc:
         raise JoseError("invalid_jwk", f"{field} is not a valid key: {exc}", field) from exc
     raise JoseError(
@@ -275,7 +323,8 @@ def parse_jws(token: str, field: str = "jws") -> Jws:
     _require_supported(header.get("alg"))
     payload = json_from_b64u(parts[1], f"{field}.payload")
     signature = b64u_decode(parts[2], f"{field}.signature")
-    return Jws(header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature, token)
+    # The signed octets are the token up to its last '.', ASCII since both segments decoded.
+    return Jws(header, payload, token[: len(parts[0]) + len(parts[1]) + 1].encode("ascii"), signature, token)
 
 
 def verify_jws(token: str, key: PublicKey, field: str = "jws") -> Jws:

@@ -16,7 +16,7 @@ from random import Random
 from typing import Any
 
 from conformance.protocol.errors import JoseError, SdJwtError
-from conformance.protocol.jose import b64u_decode, b64u_encode
+from conformance.protocol.jose import b64u_decode, b64u_encode, json_loads
 from conformance.protocol.sdjwt import reasons as r
 
 SD_KEY = "_sd"
@@ -79,7 +79,7 @@ def decode_disclosure(encoded: str, where: str) -> Disclosure:
     line, and working out which rule a malformed one breaks is left to `_malformed`.
     """
     try:
-        array = _decode_json(b64u_decode(encoded, where).decode("utf-8"))
+        array = json_loads(b64u_decode(encoded, where).decode("utf-8"))
     except JoseError:
         raise SdJwtError(r.DISCLOSURE_NOT_BASE64URL, f"{where} is not unpadded base64url", where) from None
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError
@@ -95,10 +95,6 @@ def decode_disclosure(encoded: str, where: str) -> Disclosure:
             if type(salt) is str:
                 return Disclosure(salt, None, value, encoded, sha256_b64u(encoded))
     raise _malformed(array, where)
-
-
-# What json.loads(str) runs, without its per-call argument handling.
-_decode_json = json.JSONDecoder().decode
 
 
 def _malformed(array: Any, where: str) -> SdJwtError:

@@ -92,10 +92,13 @@ def _check_typ(header: Mapping[str, Any], expect: str | Collection[str] | None) 
                      "issuer_jwt.header.typ")
 
 
+_NON_DISCLOSABLE_PATHS = frozenset((name,) for name in VC_NON_DISCLOSABLE)  # top-level claim paths
+
+
 def _check_vc_profile(header: Mapping[str, Any], claims: Mapping[str, Any],
                       revealed: Mapping[ClaimPath, Any]) -> None:
-    disclosed = sorted(path[0] for path in revealed if len(path) == 1 and path[0] in VC_NON_DISCLOSABLE)
-    if disclosed:
+    if not _NON_DISCLOSABLE_PATHS.isdisjoint(revealed):  # one C-level pass in the (usual) clean case
+        disclosed = sorted(path[0] for path in revealed if path in _NON_DISCLOSABLE_PATHS)
         raise SdJwtError(r.NON_DISCLOSABLE_CLAIM, f"{disclosed} arrived in Disclosures; SD-JWT VC §3.2.2.2 "
                          "requires them in the clear", "disclosures")
     if type(claims.get("vct")) is not str:
@@ -152,6 +155,9 @@ def _verify_key_binding(sd_jwt: SdJwt, claims: Mapping[str, Any], expect: KbExpe
 
 
 def _require_kb_claims(payload: Mapping[str, Any]) -> None:
+    if (_is_number(payload.get("iat")) and payload.get("aud") is not None and type(payload.get("nonce")) is str
+            and type(payload.get("sd_hash")) is str):
+        return
     problems = [name for name, ok in (
         ("iat", _is_number(payload.get("iat"))),
         ("aud", payload.get("aud") is not None),
