@@ -54,7 +54,15 @@ class StatusListError(ProtocolError):
 
 
 class Oid4vciError(ProtocolError):
-    """OID4VCI message failures; reason is the OAuth / OID4VCI error code where the spec names one."""
+    """OID4VCI message failures; reason is the OAuth / OID4VCI error code where the spec names one.
+
+    detail: a finer stable snake_case code behind that reason (`tx_code_mismatch` behind
+    `invalid_grant`), for logs and error_description; the reason itself when none is given."""
+
+    def __init__(self, reason: str, message: str, field: str | None = None,
+                 detail: str | None = None) -> None:
+        super().__init__(reason, message, field)
+        self.detail = detail or reason
 
 
 class Oid4vpError(ProtocolError):

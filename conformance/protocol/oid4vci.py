@@ -45,6 +45,10 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
     "invalid_proof": ("OID4VCI §8.3.1.2", "proofs missing, a key proof invalid, or no nonce in it"),
     "invalid_nonce": ("OID4VCI §8.3.1.2", "a key proof carries a c_nonce that is not valid"),
     "credential_request_denied": ("OID4VCI §8.3.1.2", "the issuer will not issue this credential"),
+    "invalid_transaction_id": ("OID4VCI §9.3", "the transaction_id is unknown, expired or was "
+                               "already used to obtain the credential"),
+    "invalid_notification_id": ("OID4VCI §11.3", "the notification_id is not valid"),
+    "invalid_notification_request": ("OID4VCI §11.3", "the Notification Request is malformed"),
 }
 
 
@@ -52,9 +56,7 @@ def oid4vci_error(code: str, message: str, field: str | None = None,
                   detail: str | None = None) -> Oid4vciError:
     """An Oid4vciError with the spec's error code as `reason` and a finer `detail`."""
     assert code in ERROR_CODES, code
-    err = Oid4vciError(code, message, field)
-    err.detail = detail or code  # type: ignore[attr-defined]
-    return err
+    return Oid4vciError(code, message, field, detail)
 
 
 # --- small typed readers --------------------------------------------------------------------
@@ -331,6 +333,8 @@ class IssuerMetadata:
     configurations: Mapping[str, CredentialConfigurationMetadata]
     batch_size: int | None = None
     display: tuple[Mapping[str, Any], ...] = ()
+    deferred_credential_endpoint: str | None = None   # §12.2.4, for §9
+    notification_endpoint: str | None = None          # §12.2.4, for §11
 
     @property
     def authorization_server(self) -> str:
@@ -361,6 +365,8 @@ def parse_issuer_metadata(value: Any, *, expected_issuer: str) -> IssuerMetadata
         configurations={cid: _parse_configuration(cid, cfg) for cid, cfg in configs.items()},
         batch_size=batch_size if isinstance(batch_size, int) else None,
         display=tuple(obj.get("display") or ()),
+        deferred_credential_endpoint=_url(obj, "deferred_credential_endpoint", "metadata", required=False),
+        notification_endpoint=_url(obj, "notification_endpoint", "metadata", required=False),
     )
 
 
@@ -607,6 +613,60 @@ def parse_credential_response(value: Any) -> CredentialResponse:
     notification = obj.get("notification_id")
     return CredentialResponse(tuple(out), notification_id=notification
                               if isinstance(notification, str) else None)
+
+
+# --- deferred credential endpoint (§9) and notification endpoint (§11) ----------------------
+
+NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
+
+
+@dataclass(frozen=True)
+class DeferredCredentialRequest:
+    transaction_id: str
+
+
+def parse_deferred_credential_request(value: Any) -> DeferredCredentialRequest:
+    """§9.1: `transaction_id` is required; unknown parameters are ignored."""
+    code = "invalid_credential_request"
+    obj = _obj(value, "deferred_credential_request", code)
+    return DeferredCredentialRequest(_handle(obj, "transaction_id", code, "§9.1"))
+
+
+@dataclass(frozen=True)
+class NotificationRequest:
+    notification_id: str
+    event: str
+    event_description: str | None
+
+
+def parse_notification_request(value: Any) -> NotificationRequest:
+    """§11.1: `notification_id`, `event` (one of three, case sensitive), optional ASCII
+    `event_description` restricted to %x20-21 / %x23-5B / %x5D-7E."""
+    code = "invalid_notification_request"
+    obj = _obj(value, "notification_request", code)
+    notification_id = _handle(obj, "notification_id", code, "§11.1")
+    event = obj.get("event")
+    if event not in NOTIFICATION_EVENTS:
+        raise oid4vci_error(code, f"event must be one of {', '.join(NOTIFICATION_EVENTS)} (§11.1), "
+                            f"got {event!r}", "event", "invalid_event")
+    description = obj.get("event_description")
+    if description is not None and (not isinstance(description, str) or not _event_text(description)):
+        raise oid4vci_error(code, "event_description must be ASCII text without '\"' or '\\' (§11.1)",
+                            "event_description", "invalid_parameter")
+    return NotificationRequest(notification_id, event, description)
+
+
+def _handle(obj: Mapping[str, Any], key: str, code: str, clause: str) -> str:
+    """An identifier the issuer handed out earlier: required, a non-empty string."""
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        raise oid4vci_error(code, f"{key} is required and must be a non-empty string ({clause})", key,
+                            "missing_parameter")
+    return value
+
+
+def _event_text(text: str) -> bool:
+    return all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in text)
 
 
 # --- the `jwt` key proof (Appendix F.1, F.4) ------------------------------------------------

@@ -132,7 +132,7 @@ def _binding(draft: PresentationDraft, **changes: Any) -> PresentationDraft:
 
 def _extra_paths(draft: PresentationDraft) -> tuple[ClaimPath, ...]:
     """Every disclosable claim, so the presentation carries every Disclosure of the credential."""
-    return draft.paths + tuple(path for path in draft.held.disclosable if path not in draft.paths)
+    return draft.paths + tuple(path for path in draft.held.revealed if path not in draft.paths)
 
 
 PresentationFault = Callable[[PresentationDraft, FaultInputs], PresentationDraft]

@@ -34,14 +34,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference.issuer.openapi_kit import TIMESTAMP, TX_CODE, UUID, body, document, path_param, ref
-from reference.issuer.openapi_kit import json_response as _json
+from reference.common.openapi_kit import TIMESTAMP, TX_CODE, UUID, body, document, path_param, ref
+from reference.common.openapi_kit import error_response as _error
+from reference.common.openapi_kit import json_response as _json
 
 STATUSES = ["OFFER_CREATED", "ISSUED", "FAILED", "EXPIRED"]
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(ref("Error"), description)
 
 
 def _paths(secured: bool) -> dict[str, Any]:

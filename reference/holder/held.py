@@ -9,14 +9,12 @@ disclosable (RFC 9901 §4.2); the others travel in every presentation anyway.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Self
 
-from conformance.protocol.dcql import WalletCredential
 from conformance.protocol.errors import SdJwtError
 from conformance.protocol.jose import PrivateKey, PublicKey
 from conformance.protocol.sdjwt import (
-    SdJwt,
     holder_public_key,
     key_binding_jwt,
     parse_sd_jwt,
@@ -26,9 +24,9 @@ from conformance.protocol.sdjwt import (
 )
 from conformance.protocol.sdjwt.serialization import serialize
 from conformance.protocol.sdjwt.unpack import ClaimPath
+from conformance.protocol.sdjwt.vc_view import SdJwtVcView
 from conformance.protocol.status_list import parse_status_claim
 
-SD_JWT_VC_FORMAT = "dc+sd-jwt"
 # Registered JWT claims that describe the credential rather than the subject.
 _ENVELOPE = frozenset({"iss", "iat", "nbf", "exp", "cnf", "vct", "vct#integrity", "status",
                        "sub", "jti"})
@@ -57,41 +55,17 @@ def resolve_path_name(claims: Mapping[str, Any], name: str) -> ClaimPath | None:
 
 
 @dataclass(frozen=True)
-class HeldCredential:
-    sd_jwt: SdJwt
-    claims: Mapping[str, Any] = field(repr=False)
-    disclosable: tuple[ClaimPath, ...]
+class HeldCredential(SdJwtVcView):
+    """The view of the protocol layer plus what the wallet's API and presentations need."""
 
     @classmethod
-    def parse(cls, raw: str) -> HeldCredential:
-        sd_jwt = parse_sd_jwt(raw)
-        if sd_jwt.kb_jwt is not None:
+    def parse(cls, serialized: str, *fields: Any, **named: Any) -> Self:
+        """As issued, never presented: an SD-JWT ending in a KB-JWT is refused (RFC 9901 §4)."""
+        held = super().parse(serialized, *fields, **named)
+        if held.sd_jwt.kb_jwt is not None:
             raise SdJwtError(reasons.UNEXPECTED_KB_JWT, "an issued credential ends in '~', not in a "
                              "KB-JWT (RFC 9901 §4)", "credential")
-        unpacked = unpack(sd_jwt.issuer_jws.payload, sd_jwt.disclosures)
-        return cls(sd_jwt, unpacked.claims, tuple(unpacked.revealed))
-
-    @property
-    def header(self) -> Mapping[str, Any]:
-        return self.sd_jwt.issuer_jws.header
-
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        return self.sd_jwt.issuer_jws.payload
-
-    @property
-    def vct(self) -> str | None:
-        vct = self.claims.get("vct")
-        return vct if isinstance(vct, str) else None
-
-    @property
-    def issuer(self) -> str | None:
-        iss = self.claims.get("iss")
-        return iss if isinstance(iss, str) else None
-
-    def time(self, name: str) -> float | None:
-        value = self.claims.get(name)
-        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        return held
 
     @property
     def status_reference(self) -> tuple[str, int] | None:
@@ -107,13 +81,7 @@ class HeldCredential:
         return {k: v for k, v in self.claims.items() if k not in _ENVELOPE}
 
     def disclosable_names(self) -> list[str]:
-        return [path_name(path) for path in self.disclosable]
-
-    def wallet_credential(self) -> WalletCredential:
-        """What DCQL matching sees (OID4VP 1.0 §6.4): the claims as the holder holds them."""
-        return WalletCredential(format=SD_JWT_VC_FORMAT, vct=self.vct, claims=self.claims,
-                                issuer=self.issuer,
-                                cryptographic_holder_binding="cnf" in self.payload)
+        return [path_name(path) for path in self.revealed]
 
     def position_keepers(self, paths: Iterable[ClaimPath],
                          pointers: Iterable[Pointer] = ()) -> tuple[ClaimPath, ...]:
@@ -129,7 +97,7 @@ class HeldCredential:
         position; a wildcard or a value filter costs nothing extra, and an element the user picks
         by its dotted name (nationalities.1) is disclosed alone."""
         paths, pointers = [tuple(p) for p in paths], [tuple(q) for q in pointers]
-        disclosable = set(self.disclosable)
+        disclosable = set(self.revealed)
         keepers: list[ClaimPath] = []
         for path in paths:
             for position, step in enumerate(path):

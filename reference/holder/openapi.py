@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from reference.common.openapi_kit import DATE_TIME, NULLABLE_DATE_TIME, STRING, document, path_param
+from reference.common.openapi_kit import body as request_body
+from reference.common.openapi_kit import json_response as _json
+from reference.common.openapi_kit import obj as _obj
+from reference.common.openapi_kit import ref as _ref
 from reference.holder.auth import PASSWORD_POLICY
 
 DESCRIPTION = f"""\
@@ -63,25 +68,7 @@ Choices and seed deviations, made visible here:
 _ERROR_CODES_NOTE = "Error bodies are `{\"error\": {\"code\", \"message\", \"field\"?}}`."
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _obj(properties: dict[str, Any], required: list[str] | None = None, *,
-         extra: bool = True, description: str | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties,
-                              "required": required or []}
-    if not extra:
-        schema["additionalProperties"] = False
-    if description:
-        schema["description"] = description
-    return schema
-
-
-_STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
-_TIME = {"type": "string", "format": "date-time"}
-_NTIME = {"type": ["string", "null"], "format": "date-time"}
 _UUID = {"type": "string", "format": "uuid"}
 _STATUS = {"type": "string", "enum": ["active", "revoked", "expired"],
            "description": "The seed's closed enum (deleted credentials are hidden)."}
@@ -92,28 +79,28 @@ _ON_CHAIN = {"type": ["string", "null"], "enum": ["PENDING", "IN_PROGRESS", "COM
 _NOTARIZATION_ERROR = {"type": "string", "description": "Why the anchor FAILED."}
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _obj({"error": _obj({"code": _STR, "message": _STR, "field": _STR},
+    "Error": _obj({"error": _obj({"code": STRING, "message": STRING, "field": STRING},
                                  ["code", "message"])}, ["error"]),
-    "Note": _obj({"code": _STR, "message": _STR}, ["code", "message"]),
-    "RegisterRequest": _obj({"name": _STR, "password": {"type": "string", "writeOnly": True},
+    "Note": _obj({"code": STRING, "message": STRING}, ["code", "message"]),
+    "RegisterRequest": _obj({"name": STRING, "password": {"type": "string", "writeOnly": True},
                              "uuid": _UUID}, ["name", "password"]),
-    "User": _obj({"uuid": _UUID, "name": _STR, "created_at": _TIME}, ["uuid", "name", "created_at"]),
+    "User": _obj({"uuid": _UUID, "name": STRING, "created_at": DATE_TIME}, ["uuid", "name", "created_at"]),
     "LoginRequest": _obj({"uuid": _UUID, "password": {"type": "string", "writeOnly": True}},
                          ["uuid", "password"]),
     "LoginResponse": _obj({
-        "access_token": _STR, "token_type": {"const": "Bearer"},
+        "access_token": STRING, "token_type": {"const": "Bearer"},
         "expires_in": {"type": "integer", "minimum": 1},
-        "user": _obj({"uuid": _UUID, "name": _STR}, ["uuid", "name"]),
+        "user": _obj({"uuid": _UUID, "name": STRING}, ["uuid", "name"]),
     }, ["access_token", "token_type", "expires_in", "user"]),
     "DidCreateRequest": _obj({"method": {"type": "string", "enum": ["IOTA", "KEY", "JWK"]}},
                              ["method"]),
-    "DidImportRequest": _obj({"did": _STR, "private_key": {"type": "string", "writeOnly": True}},
+    "DidImportRequest": _obj({"did": STRING, "private_key": {"type": "string", "writeOnly": True}},
                              ["did", "private_key"]),
     "Did": _obj({
         "did": {"type": "string", "pattern": "^did:[a-z0-9]+:"},
         "method": {"type": "string", "enum": ["IOTA", "KEY", "JWK"]},
         "kid": {"type": "string", "description": "The verification method (DID URL) proofs name."},
-        "status": {"const": "active"}, "created_at": _TIME,
+        "status": {"const": "active"}, "created_at": DATE_TIME,
     }, ["did", "method", "status", "created_at"]),
     "CreatedDid": {"allOf": [_ref("Did"), _obj({
         "private_key": {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$",
@@ -121,23 +108,23 @@ SCHEMAS: dict[str, Any] = {
                                        "the P-256 scalar d for KEY). Returned once; never stored."},
     }, ["private_key"])]},
     "DidList": _obj({"dids": {"type": "array", "items": _ref("Did")}}, ["dids"]),
-    "OfferDetailsRequest": _obj({"credential_offer_uri": _STR}, ["credential_offer_uri"]),
+    "OfferDetailsRequest": _obj({"credential_offer_uri": STRING}, ["credential_offer_uri"]),
     "OfferDetails": _obj({
-        "issuer": _STR, "issuer_name": _NSTR, "issuer_logo_uri": _NSTR,
+        "issuer": STRING, "issuer_name": _NSTR, "issuer_logo_uri": _NSTR,
         "credential_configurations": {"type": "array", "items": _obj({
-            "id": _STR, "format": _STR, "vct": _NSTR, "display": {"type": "object"},
+            "id": STRING, "format": STRING, "vct": _NSTR, "display": {"type": "object"},
         }, ["id", "format", "display"])},
         "pre_authorized_code_grant": {"oneOf": [{"type": "null"}, _obj({
-            "pre_authorized_code": _STR, "user_pin_required": {"type": "boolean"},
+            "pre_authorized_code": STRING, "user_pin_required": {"type": "boolean"},
             "tx_code": {"type": ["object", "null"]},
         }, ["pre_authorized_code", "user_pin_required"])]},
         "expires_at": {**_NSTR, "description": "OID4VCI offers carry no expiry; shown when the "
                                                "issuer adds one to the offer."},
     }, ["issuer", "credential_configurations", "pre_authorized_code_grant", "expires_at"]),
     "ReceiveRequest": _obj({
-        "credential_offer_uri": _STR, "holder_did": _STR,
+        "credential_offer_uri": STRING, "holder_did": STRING,
         "private_key": {"type": "string", "writeOnly": True},
-        "credential_configuration_id": _STR, "user_pin": {"type": "string", "writeOnly": True},
+        "credential_configuration_id": STRING, "user_pin": {"type": "string", "writeOnly": True},
         "notarize_on_iota": {"type": "boolean", "default": True,
                              "description": "Anchor the credential's Issuer-signed JWT on the "
                                             "ledger (did:iota issuers only); see the API description."},
@@ -145,8 +132,8 @@ SCHEMAS: dict[str, Any] = {
     "ReceiveResponse": _obj({
         "credential_id": _UUID, "vct": _NSTR,
         "schema_id": {**_NSTR, "deprecated": True, "description": "Alias of vct."},
-        "format": {"const": "dc+sd-jwt"}, "issuer_did": _NSTR, "holder_did": _STR,
-        "raw_credential": _STR, "issued_at": _NTIME, "expires_at": _NTIME, "status": _STATUS,
+        "format": {"const": "dc+sd-jwt"}, "issuer_did": _NSTR, "holder_did": STRING,
+        "raw_credential": STRING, "issued_at": NULLABLE_DATE_TIME, "expires_at": NULLABLE_DATE_TIME, "status": _STATUS,
         "reference": _obj({"chain": {"const": "iota"},
                            "object_id": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"}},
                           ["chain", "object_id"], description="Present once on_chain_status is COMPLETED."),
@@ -156,65 +143,65 @@ SCHEMAS: dict[str, Any] = {
         "status", "on_chain_status"]),
     "CredentialSummary": _obj({
         "id": _UUID, "vct": _NSTR, "schema_id": {**_NSTR, "deprecated": True},
-        "format": _STR, "issuer": _STR, "issuer_did": _NSTR, "holder_did": _STR,
-        "issued_at": _NTIME, "expires_at": _NTIME, "status": _STATUS,
+        "format": STRING, "issuer": STRING, "issuer_did": _NSTR, "holder_did": STRING,
+        "issued_at": NULLABLE_DATE_TIME, "expires_at": NULLABLE_DATE_TIME, "status": _STATUS,
         "status_detail": {"type": "string", "description": "Set when the enum hides a detail: "
                           "`suspended` (status list value 2), `status_list_value_<n>`."},
-        "status_checked_at": _NTIME, "status_error": _STR, "on_chain_status": _ON_CHAIN,
-        "created_at": _TIME,
+        "status_checked_at": NULLABLE_DATE_TIME, "status_error": STRING, "on_chain_status": _ON_CHAIN,
+        "created_at": DATE_TIME,
     }, ["id", "vct", "schema_id", "issuer_did", "holder_did", "issued_at", "expires_at",
         "status", "on_chain_status", "created_at"]),
     "CredentialList": _obj({"credentials": {"type": "array", "items": _ref("CredentialSummary")}},
                            ["credentials"]),
     "CredentialRecord": {"allOf": [_ref("CredentialSummary"), _obj({
-        "credential_configuration_id": _STR, "raw_credential": _STR,
+        "credential_configuration_id": STRING, "raw_credential": STRING,
         "claims": {"type": "object", "description": "Subject claims, every disclosure applied."},
-        "disclosable_claims": {"type": "array", "items": _STR},
+        "disclosable_claims": {"type": "array", "items": STRING},
         "reference": _obj({"block_chain": {"const": "iota"},
                            "object_id": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"}},
                           ["block_chain", "object_id"], description="Present once on_chain_status is COMPLETED."),
         "notarization_error": _NOTARIZATION_ERROR,
         "notes": _NOTES,
     }, ["raw_credential", "claims", "disclosable_claims", "notes"])]},
-    "RequestDetailsRequest": _obj({"authorization_request_uri": _STR},
+    "RequestDetailsRequest": _obj({"authorization_request_uri": STRING},
                                   ["authorization_request_uri"]),
     "RequestDetails": _obj({
-        "client_id": _STR, "client_metadata": {"type": "object"}, "dcql_query": {"type": "object"},
+        "client_id": STRING, "client_metadata": {"type": "object"}, "dcql_query": {"type": "object"},
         "response_mode": {"type": "string", "enum": ["direct_post", "direct_post.jwt"]},
-        "response_uri": _STR,
+        "response_uri": STRING,
         "matching_credentials": {"type": "array", "items": _obj({
-            "query_id": _STR, "credential_id": _UUID, "vct": _NSTR, "format": _STR,
-            "issuer_did": _NSTR, "holder_did": _STR,
-            "requested_claims": {"type": "array", "items": _STR,
+            "query_id": STRING, "credential_id": _UUID, "vct": _NSTR, "format": STRING,
+            "issuer_did": _NSTR, "holder_did": STRING,
+            "requested_claims": {"type": "array", "items": STRING,
                                  "description": "What the query asks this credential to disclose."},
-            "position_claims": {"type": "array", "items": _STR, "description": (
+            "position_claims": {"type": "array", "items": STRING, "description": (
                 "Array elements a presentation of requested_claims also reveals, contents withheld: "
                 "for a claim named by an array index, the selectively disclosable elements before it, "
                 "since a verifier counts disclosed elements only (RFC 9901 §7.1). Show them on the "
                 "consent screen.")},
-            "disclosable_claims": {"type": "array", "items": _STR},
+            "disclosable_claims": {"type": "array", "items": STRING},
         }, ["query_id", "credential_id", "requested_claims", "disclosable_claims"])},
         "can_be_satisfied": {"type": "boolean"},
-        "unsatisfied": {"type": "array", "items": _STR}, "notes": {"type": "array"},
+        "unsatisfied": {"type": "array", "items": STRING}, "notes": {"type": "array"},
     }, ["client_id", "client_metadata", "dcql_query", "matching_credentials", "can_be_satisfied"]),
     "PresentationRequest": _obj({
-        "authorization_request_uri": _STR, "holder_did": _STR,
+        "authorization_request_uri": STRING, "holder_did": STRING,
         "private_key": {"type": "string", "writeOnly": True},
         "verification_mode": {"type": "string", "enum": ["fail_fast", "run_all"],
                               "description": "Forwarded to the verifier with the VP (verifier "
                                              "seed); omitted: the verifier's default."},
         "selected_credentials": {"type": "array", "minItems": 1, "items": _obj({
-            "credential_id": _UUID, "query_id": _STR,
-            "disclosed_claims": {"type": "array", "items": _STR,
+            "credential_id": _UUID, "query_id": STRING,
+            "disclosed_claims": {"type": "array", "items": STRING,
                                  "description": "Claim names or dotted paths; omit for all."},
         }, ["credential_id", "query_id"])},
     }, ["authorization_request_uri", "selected_credentials", "holder_did", "private_key"]),
     "PresentationResponse": _obj({
-        "success": {"const": True}, "redirect_uri": _STR,
+        "success": {"const": True}, "redirect_uri": STRING,
         "presented": {"type": "array", "items": _obj({
-            "credential_id": _UUID, "query_id": _STR,
-            "disclosed_claims": {"type": "array", "items": _STR},
-            "position_claims": {"type": "array", "items": _STR, "description": (
+            "credential_id": _UUID, "query_id": STRING,
+            "disclosed_claims": {"type": "array", "items": STRING},
+            "position_claims": {"type": "array", "items": STRING, "description": (
                 "Array elements sent, contents withheld, to keep the positions the query names "
                 "(see matching_credentials[].position_claims of request-details).")}},
             ["credential_id", "query_id", "disclosed_claims"])},
@@ -228,10 +215,6 @@ _ERROR_TEXT = {
 }
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 def _op(summary: str, ok: int, ok_schema: str | None, errors: tuple[int, ...], *,
         body: str | None = None, auth: bool = True, description: str = "",
         params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -243,7 +226,7 @@ def _op(summary: str, ok: int, ok_schema: str | None, errors: tuple[int, ...], *
     if description:
         op["description"] = description
     if body:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+        op["requestBody"] = request_body(body)
     if not auth:
         op["security"] = []
     if params:
@@ -251,15 +234,7 @@ def _op(summary: str, ok: int, ok_schema: str | None, errors: tuple[int, ...], *
     return op
 
 
-def _path_param(name: str, description: str, fmt: str | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string"}
-    if fmt:
-        schema["format"] = fmt
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": schema}
-
-
-_VC_ID = _path_param("id", "The credential id (a UUID; 400 otherwise).", "uuid")
+_VC_ID = path_param("id", "The credential id (a UUID; 400 otherwise).", fmt="uuid")
 
 PATHS: dict[str, Any] = {
     "/v1/user/register": {"post": _op("Register a user", 201, "User", (400, 409), auth=False,
@@ -277,7 +252,7 @@ PATHS: dict[str, Any] = {
                                    (400, 404, 409, 503), body="DidImportRequest")},
     "/v1/did/{did}": {"delete": _op(
         "Delete a DID locally (not on the ledger)", 204, None, (400, 403, 404),
-        params=[_path_param("did", "The DID, URL-encoded.")])},
+        params=[path_param("did", "The DID, URL-encoded.")])},
     "/v1/oid4vci/offer-details": {"post": _op("Parse an offer for a consent screen", 200,
                                               "OfferDetails", (400, 502),
                                               body="OfferDetailsRequest")},
@@ -301,15 +276,7 @@ PATHS: dict[str, Any] = {
 
 
 def openapi_document(base_url: str) -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Reference holder (custodial wallet)", "version": "1.0.0",
-                 "description": DESCRIPTION},
-        "servers": [{"url": base_url}],
-        "security": [{"bearer": []}],
-        "paths": PATHS,
-        "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-        },
-    }
+    return document(title="Reference holder (custodial wallet)", description=DESCRIPTION,
+                    base_url=base_url, paths=PATHS, schemas=SCHEMAS,
+                    security={"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+                    required_security=[{"bearer": []}])

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from conformance.protocol.dcql import CredentialQuery, DcqlQuery, match
@@ -98,7 +98,7 @@ class Presenter:
         self._remember(owner, uri, request)
         rows = await self.wallet.presentable(owner)
         helds = [HeldCredential.parse(row.raw_credential) for row in rows]
-        result = match(request.dcql, [held.wallet_credential() for held in helds])
+        result = match(request.dcql, [held.dcql_view() for held in helds])
         matching = []
         for query_result in result.queries:
             for candidate in query_result.matches:
@@ -266,7 +266,7 @@ def _credential_query(query: DcqlQuery, query_id: str, where: str) -> Credential
 
 def _paths(held: HeldCredential, names: tuple[str, ...] | None, where: str) -> tuple[ConcretePath, ...]:
     if names is None:
-        return held.disclosable
+        return held.revealed
     paths = []
     for name in names:
         path = resolve_path_name(held.claims, name)
@@ -285,7 +285,7 @@ def _check_satisfies(credential_query: CredentialQuery, held: HeldCredential,
     except ProtocolError as exc:
         raise bad_request("unknown_claim", f"{where}.disclosed_claims: {exc.message}",
                           f"{where}.disclosed_claims") from None
-    seen = HeldCredential(held.sd_jwt, view, held.disclosable).wallet_credential()
+    seen = replace(held, claims=view).dcql_view()
     result = match(DcqlQuery(credentials=(credential_query,)), [seen])
     if not result.can_be_satisfied:
         missing = [_pointer_name(c.path.components) for c in credential_query.distinct_claims or ()

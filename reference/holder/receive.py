@@ -35,6 +35,7 @@ from conformance.protocol.did import parse_did
 from conformance.protocol.errors import DidError, Oid4vciError, ProtocolError
 from conformance.protocol.jose import PrivateKey
 from conformance.protocol.oid4vci import (
+    FORMAT_SD_JWT_VC,
     PRE_AUTHORIZED_GRANT,
     AuthorizationServerMetadata,
     CredentialOffer,
@@ -56,7 +57,7 @@ from reference.common.clock import Clock, iso
 from reference.common.errors import ApiError
 from reference.holder.credentials import Wallet
 from reference.holder.dids import DidService, signing_key
-from reference.holder.held import SD_JWT_VC_FORMAT, HeldCredential
+from reference.holder.held import HeldCredential
 from reference.holder.notarize import NO_LEDGER_NOTE, NOT_APPLICABLE_NOTE, LedgerNotary
 from reference.holder.outbound import ISSUER, Outbound
 from reference.holder.store import CredentialRow, DidRow, HolderStore
@@ -260,7 +261,7 @@ class Receiver:
         if blocker is not None:
             notes.append(blocker)
         row = CredentialRow(
-            id=str(uuid.uuid4()), owner=owner, holder_did=did_row.did, format=SD_JWT_VC_FORMAT,
+            id=str(uuid.uuid4()), owner=owner, holder_did=did_row.did, format=FORMAT_SD_JWT_VC,
             vct=held.vct, issuer=issuer, issuer_did=_did_or_none(issuer), configuration_id=config_id,
             raw_credential=credential, issued_at=held.time("iat"), expires_at=held.time("exp"),
             status_uri=status_ref[0] if status_ref else None,

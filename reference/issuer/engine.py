@@ -39,7 +39,6 @@ from reference.common.errors import ApiError
 from reference.common.store import Store
 from reference.issuer.configs import CredentialConfig
 from reference.issuer.identity import DefaultIssuer
-from reference.issuer.messages import wire_error
 from reference.issuer.notarize import Notarizer
 from reference.issuer.proofs import ProofChecker
 from reference.issuer.settings import IssuerSettings, Tenant
@@ -325,8 +324,8 @@ class IssuerEngine:
               now: float) -> None:
         if transaction is not None:
             if not self.db.collect_transaction(transaction.tx_hash, now):
-                raise wire_error("invalid_transaction_id", "the credential of this transaction "
-                                 "was already obtained (§9.1)", "transaction_id", "collected")
+                raise oid4vci_error("invalid_transaction_id", "the credential of this transaction "
+                                    "was already obtained (§9.1)", "transaction_id", "collected")
             return
         if nonce is None or not self.db.spend_nonce(nonce, now):
             raise oid4vci_error("invalid_nonce", "key proof: the c_nonce was used meanwhile; "

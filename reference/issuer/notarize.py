@@ -2,10 +2,8 @@
 
 After a credential is issued with notarization on, a background task submits its issuer-signed
 JWT to the ledger (`POST /v1/notarizations {"data"}`) and polls the request until it ends,
-mirroring the ledger's states in the record's `on_chain_status` (issuer seed, Step 3):
-
-    ledger    queued   processing    completed   failed
-    record    PENDING  IN_PROGRESS   COMPLETED   FAILED
+mirroring the ledger's states in the record's `on_chain_status` (issuer seed, Step 3; the mapping
+and the ledger calls: reference/common/ledger_client.py, shared with the holder).
 
 A ledger that cannot be reached at submission (connection error or 5xx) makes the record FAILED
 at once; issuance itself has already succeeded. While polling, an unreachable ledger is retried
@@ -17,25 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from reference.common.clock import Clock, iso
+from reference.common.ledger_client import TERMINAL, LedgerClient, LedgerUnavailable, NotarizationState
 from reference.issuer.settings import IssuerSettings
 from reference.issuer.store import IssuerStore
 from reference.issuer.tasks import TaskSet
 
 log = logging.getLogger("reference.issuer")
-
-ON_CHAIN_STATUS = {"queued": "PENDING", "processing": "IN_PROGRESS", "completed": "COMPLETED",
-                   "failed": "FAILED"}
-TERMINAL = frozenset({"COMPLETED", "FAILED"})
-
-
-class LedgerFailure(Exception):
-    """The ledger did not answer usefully: connection error, timeout, or an error status."""
 
 
 class Notarizer:
@@ -46,7 +36,7 @@ class Notarizer:
         self._http = http
         self._clock = clock
         self._tasks = tasks
-        self._ledger = (settings.ledger_url or "").rstrip("/")
+        self._ledger = LedgerClient(http, settings.ledger_url or "", timeout=settings.ledger_timeout)
 
     def start(self, credential_id: str) -> None:
         self._tasks.spawn(self._run(credential_id), f"notarize {credential_id}")
@@ -64,7 +54,7 @@ class Notarizer:
         if request_id is None:
             try:
                 request_id = await self._submit(row.issuer_jwt)
-            except LedgerFailure as exc:
+            except LedgerUnavailable as exc:
                 log.warning("notarization of credential %s failed: the ledger did not accept it "
                             "(%s)", credential_id, exc)
                 self._store.update_credential(credential_id, on_chain_status="FAILED")
@@ -73,31 +63,22 @@ class Notarizer:
         await self._poll(credential_id, request_id)
 
     async def _submit(self, issuer_jwt: str) -> str:
-        body = await self._call("POST", "/v1/notarizations", {"data": issuer_jwt})
-        if not isinstance(body.get("request_id"), str):
-            raise LedgerFailure("the answer has no request_id")
-        return body["request_id"]
+        # A seam of its own: tests/faulty/variants.py (issuer.anchors_other_jwt) wraps it.
+        return await self._ledger.submit(issuer_jwt)
 
     async def _poll(self, credential_id: str, request_id: str) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._settings.notarization_timeout
-        while True:
-            try:
-                state = await self._call("GET", f"/v1/notarizations/{request_id}")
-            except LedgerFailure:
-                state = None
+        """Follow the request, an unreachable ledger retried, until `notarization_timeout`."""
+        async for state in self._ledger.states(request_id, wait=self._settings.notarization_timeout,
+                                               interval=self._settings.poll_interval):
             if state is not None and self._record(credential_id, state):
                 return
-            if loop.time() >= deadline:
-                log.warning("notarization of credential %s failed: no final state within %ss",
-                            credential_id, self._settings.notarization_timeout)
-                self._store.update_credential(credential_id, on_chain_status="FAILED")
-                return
-            await asyncio.sleep(self._settings.poll_interval)
+        log.warning("notarization of credential %s failed: no final state within %ss",
+                    credential_id, self._settings.notarization_timeout)
+        self._store.update_credential(credential_id, on_chain_status="FAILED")
 
-    def _record(self, credential_id: str, state: dict[str, Any]) -> bool:
+    def _record(self, credential_id: str, state: NotarizationState) -> bool:
         """Store the ledger's state; True once it is final."""
-        status = ON_CHAIN_STATUS.get(state.get("status"))  # type: ignore[arg-type]
+        status = state.status
         if status is None:
             return False
         if status != "COMPLETED":
@@ -105,26 +86,9 @@ class Notarizer:
             return status in TERMINAL
         now = self._clock.now()
         self._store.update_credential(credential_id, on_chain_status=status,
-                                      object_id=state.get("object_id"), notarized_at=now)
+                                      object_id=state.object_id, notarized_at=now)
         self._tasks.spawn(self._webhook(credential_id), f"webhook {credential_id}")
         return True
-
-    async def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        try:
-            async with asyncio.timeout(self._settings.ledger_timeout):
-                response = await self._http.request(method, f"{self._ledger}{path}", json=body,
-                                                    timeout=self._settings.ledger_timeout)
-        except (httpx.TransportError, TimeoutError) as exc:
-            raise LedgerFailure(type(exc).__name__) from None
-        if response.status_code >= 400:
-            raise LedgerFailure(f"HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise LedgerFailure("the answer is not a JSON object")
-        return body
 
     async def _webhook(self, credential_id: str) -> None:
         row = self._store.credential(credential_id)

@@ -15,19 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference.issuer.openapi_kit import NULLABLE_TIMESTAMP, TIMESTAMP, TX_CODE, UUID, document
-from reference.issuer.openapi_kit import body as _body
-from reference.issuer.openapi_kit import json_response as _json
-from reference.issuer.openapi_kit import path_param as _path_param
-from reference.issuer.openapi_kit import ref as _ref
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
+from reference.common.openapi_kit import NULLABLE_TIMESTAMP, TIMESTAMP, TX_CODE, UUID, document
+from reference.common.openapi_kit import body as _body
+from reference.common.openapi_kit import error_response as _error
+from reference.common.openapi_kit import json_response as _json
+from reference.common.openapi_kit import path_param as _path_param
+from reference.common.openapi_kit import ref as _ref
 
 
 def _oauth_error(description: str) -> dict[str, Any]:
-    return _json(_ref("OAuthError"), description)
+    return _error(description, "OAuthError")
 
 
 API_KEY = [{"ApiKey": []}]

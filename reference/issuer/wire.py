@@ -21,6 +21,8 @@ from conformance.protocol.oid4vci import (
     TxCode,
     oid4vci_error,
     parse_credential_request,
+    parse_deferred_credential_request,
+    parse_notification_request,
     parse_token_request,
 )
 from reference.common.body import parse_uuid
@@ -28,11 +30,6 @@ from reference.common.clock import iso
 from reference.common.errors import ApiError, OAuthError
 from reference.issuer.configs import CredentialConfig
 from reference.issuer.engine import Answer, IssuerEngine
-from reference.issuer.messages import (
-    parse_deferred_credential_request,
-    parse_notification_request,
-    wire_error,
-)
 from reference.issuer.signing import Holder, Signer
 from reference.issuer.store import OfferRow, TransactionRow
 
@@ -198,15 +195,15 @@ class Wire:
     def _transaction(self, offer: OfferRow, transaction_id: str) -> TransactionRow:
         transaction = self.db.transaction(transaction_id)
         if transaction is None or transaction.offer_id != offer.offer_id:
-            raise wire_error("invalid_transaction_id", "the transaction_id was not issued for "
-                             "this access token (§9.3)", "transaction_id", "unknown")
+            raise oid4vci_error("invalid_transaction_id", "the transaction_id was not issued for "
+                                "this access token (§9.3)", "transaction_id", "unknown")
         if transaction.collected_at is not None:
-            raise wire_error("invalid_transaction_id", "the credential of this transaction was "
-                             "already obtained; the transaction_id is invalidated (§9.1)",
-                             "transaction_id", "collected")
+            raise oid4vci_error("invalid_transaction_id", "the credential of this transaction was "
+                                "already obtained; the transaction_id is invalidated (§9.1)",
+                                "transaction_id", "collected")
         if self.clock.now() >= transaction.expires_at:
-            raise wire_error("invalid_transaction_id", "the deferred transaction expired",
-                             "transaction_id", "expired")
+            raise oid4vci_error("invalid_transaction_id", "the deferred transaction expired",
+                                "transaction_id", "expired")
         return transaction
 
     # --- notification endpoint (§11) --------------------------------------------------------
@@ -217,8 +214,8 @@ class Wire:
         request = parse_notification_request(body)
         if offer.notification_id is None or not secrets.compare_digest(
                 request.notification_id, offer.notification_id):
-            raise wire_error("invalid_notification_id", "the notification_id was not issued "
-                             "with this access token's credential (§11.3)", "notification_id")
+            raise oid4vci_error("invalid_notification_id", "the notification_id was not issued "
+                                "with this access token's credential (§11.3)", "notification_id")
         self.db.set_notification(offer.offer_id, request.event, self.clock.now())
         self.engine.notify(offer.offer_id)
 

@@ -7,39 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from reference.common.openapi_kit import DATE_TIME, document
+from reference.common.openapi_kit import body as _body
+from reference.common.openapi_kit import error_response as _error
+from reference.common.openapi_kit import json_response as _json
+from reference.common.openapi_kit import path_param as _path_param
+from reference.common.openapi_kit import ref as _ref
 from reference.ledger.notary import MAX_DATA
 
 HEX_OBJECT_ID = "^0x[0-9a-f]{64}$"
 IOTA_DID = "^did:iota:([a-z0-9]{1,8}:)?0x[0-9a-f]{64}$"
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str,
-          media_type: str = "application/json") -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"schema": schema}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
-
-
 UNAVAILABLE = _error("The ledger is switched off (fault injection): code ledger_unavailable.")
 BAD_REQUEST = _error("The body or a path parameter is malformed; `error.field` names it.")
-
-
-def _path_param(name: str, description: str, pattern: str | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string"}
-    if pattern:
-        schema["pattern"] = pattern
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": schema}
-
-
-def _body(schema_name: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref(schema_name)}}}
 
 
 _DID_PARAM = _path_param("did", "A did:iota DID of this network.")
@@ -150,7 +131,6 @@ PATHS: dict[str, Any] = {
     }},
 }
 
-_TIMESTAMP = {"type": "string", "format": "date-time"}
 _JWK = {"type": "object", "required": ["kty", "crv", "x"], "not": {"required": ["d"]},
         "properties": {"kty": {"const": "OKP"}, "crv": {"const": "Ed25519"},
                        "x": {"type": "string"}}}
@@ -204,7 +184,7 @@ SCHEMAS: dict[str, Any] = {
             "immutable_metadata": {
                 "type": "object", "required": ["created_at", "method"],
                 "additionalProperties": False,
-                "properties": {"created_at": _TIMESTAMP, "method": {"const": "locked"}},
+                "properties": {"created_at": DATE_TIME, "method": {"const": "locked"}},
             },
             "network": {"type": "string"},
         },
@@ -239,7 +219,7 @@ SCHEMAS: dict[str, Any] = {
     "DidDocumentMetadata": {
         "type": "object", "required": ["created", "updated", "deactivated"],
         "additionalProperties": False,
-        "properties": {"created": _TIMESTAMP, "updated": _TIMESTAMP,
+        "properties": {"created": DATE_TIME, "updated": DATE_TIME,
                        "deactivated": {"type": "boolean"}},
     },
     "DidWriteResult": {
@@ -283,15 +263,7 @@ SCHEMAS: dict[str, Any] = {
 
 
 def openapi_document(base_url: str) -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Reference ledger (simulated IOTA network)", "version": "1.0.0",
-                 "description": "Locked notarization objects and a did:iota registry."},
-        "servers": [{"url": base_url}],
-        "paths": PATHS,
-        "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {"adminKey": {"type": "apiKey", "in": "header",
-                                             "name": "X-Admin-Key"}},
-        },
-    }
+    return document(title="Reference ledger (simulated IOTA network)",
+                    description="Locked notarization objects and a did:iota registry.",
+                    base_url=base_url, paths=PATHS, schemas=SCHEMAS,
+                    security={"adminKey": {"type": "apiKey", "in": "header", "name": "X-Admin-Key"}})

@@ -41,8 +41,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference.issuer.openapi_kit import UUID, body, document, path_param, ref
-from reference.issuer.openapi_kit import json_response as _json
+from reference.common.openapi_kit import UUID, body, document, path_param, ref
+from reference.common.openapi_kit import error_response as _error
+from reference.common.openapi_kit import json_response as _json
 from reference.orgwallet.definitions import FORMATS
 from reference.orgwallet.records import STATUSES
 from reference.orgwallet.requests import MODES, REVOCATION_STATUSES, SCHEMES
@@ -51,10 +52,6 @@ BASE = "/v2/config/digital-wallet/openid/sdjwt"
 HISTORY = f"{BASE}/credential/history/{{exchange_id}}"
 SECURITY = [{"ApiKey": []}]
 EXCHANGE_ID = path_param("exchange_id", "The credentialExchangeId.", UUID)
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(ref("Error"), description)
 
 
 UNAUTHORIZED = _error("Authorization: ApiKey <key> missing or not valid.")

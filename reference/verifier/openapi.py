@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from reference.common.openapi_kit import DATE_TIME, NULLABLE_DATE_TIME, STRING, body, document, path_param
+from reference.common.openapi_kit import json_response as _json
+from reference.common.openapi_kit import obj as _obj
+from reference.common.openapi_kit import ref as _ref
 from reference.verifier.checks import CHECKS
 
 DESCRIPTION = """\
@@ -56,25 +60,11 @@ Choices and seed deviations, made visible here:
 CHECK_NAMES = [check.name for check in CHECKS] + ["wallet_response"]
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _obj(properties: dict[str, Any], required: list[str] | None = None, extra: bool = True) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties, "required": required or []}
-    if not extra:
-        schema["additionalProperties"] = False
-    return schema
-
-
-_STR = {"type": "string"}
-_TIME = {"type": "string", "format": "date-time"}
-_NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _obj({"error": _obj({"code": _STR, "message": _STR, "field": _STR}, ["code", "message"])},
+    "Error": _obj({"error": _obj({"code": STRING, "message": STRING, "field": STRING}, ["code", "message"])},
                   ["error"]),
-    "OAuthError": _obj({"error": _STR, "error_description": _STR}, ["error"]),
+    "OAuthError": _obj({"error": STRING, "error_description": STRING}, ["error"]),
     "CreateRequest": _obj({
         "dcql_query": {"type": "object", "description": "OID4VP 1.0 §6 DCQL query; `dc+sd-jwt` only."},
         "verifier_private_key": {"type": "string", "writeOnly": True,
@@ -83,7 +73,7 @@ SCHEMAS: dict[str, Any] = {
                                "https URL with the key in client_metadata.jwks."},
         "response_mode": {"enum": ["direct_post", "direct_post.jwt"], "default": "direct_post"},
         "expires_in": {"type": "integer", "minimum": 1, "default": 300},
-        "client_metadata": _obj({k: _STR for k in ("client_name", "logo_uri", "policy_uri", "tos_uri")}
+        "client_metadata": _obj({k: STRING for k in ("client_name", "logo_uri", "policy_uri", "tos_uri")}
                                 | {"jwks": {"type": "object"}}),
         "redirect_uri": {"type": "string", "format": "uri"},
         "request_uri_method": {"enum": ["get", "post"], "description": "Extension to the seed (OID4VP 1.0 "
@@ -91,71 +81,67 @@ SCHEMAS: dict[str, Any] = {
                                "wallet_nonce to the request URI. Omitted: the parameter is not sent (GET)."},
     }, ["dcql_query", "verifier_private_key", "verifier_client_id"]),
     "CreateResponse": _obj({
-        "session_id": {"type": "string", "format": "uuid"}, "request_uri": _STR,
+        "session_id": {"type": "string", "format": "uuid"}, "request_uri": STRING,
         "authorization_request": {"type": "string", "pattern": "^openid4vp://authorize\\?"},
-        "expires_at": _TIME, "client_id": _STR,
-        "notes": {"type": "array", "items": _obj({"code": _STR, "message": _STR}, ["code", "message"])},
+        "expires_at": DATE_TIME, "client_id": STRING,
+        "notes": {"type": "array", "items": _obj({"code": STRING, "message": STRING}, ["code", "message"])},
     }, ["session_id", "request_uri", "authorization_request", "expires_at", "client_id"], extra=False),
     "CheckResult": _obj({
         "check": {"enum": CHECK_NAMES}, "status": {"enum": ["success", "fail", "skipped"]},
-        "reason_code": _STR, "message": _STR,
+        "reason_code": STRING, "message": STRING,
     }, ["check", "status", "reason_code", "message"], extra=False),
     "CredentialMetadata": _obj({
-        "query_id": _STR, "issuer": {"type": ["string", "null"]}, "vct": {"type": ["string", "null"]},
-        "credential_type": {"type": "array", "items": _STR}, "issued_at": _NULLABLE_TIME,
-        "expires_at": _NULLABLE_TIME, "claims": {"type": "object"},
+        "query_id": STRING, "issuer": {"type": ["string", "null"]}, "vct": {"type": ["string", "null"]},
+        "credential_type": {"type": "array", "items": STRING}, "issued_at": NULLABLE_DATE_TIME,
+        "expires_at": NULLABLE_DATE_TIME, "claims": {"type": "object"},
     }, ["query_id", "issuer", "credential_type", "issued_at", "expires_at", "claims"]),
     "Result": _obj({
         "session_id": {"type": "string", "format": "uuid"},
         "status": {"enum": ["pending", "in_progress", "completed", "failed", "expired"]},
-        "created_at": _TIME, "expires_at": _TIME, "verified_at": _TIME,
+        "created_at": DATE_TIME, "expires_at": DATE_TIME, "verified_at": DATE_TIME,
         "verification_mode": {"enum": ["fail_fast", "run_all"]},
         "check_results": {"type": "array", "items": _ref("CheckResult")},
         "presentation_metadata": _obj({
             "claims": {"type": "object"},
             "credential_metadata": {"type": "array", "items": _ref("CredentialMetadata")},
         }, ["claims", "credential_metadata"]),
-        "error": _obj({"code": _STR, "message": _STR}, ["code", "message"]),
+        "error": _obj({"code": STRING, "message": STRING}, ["code", "message"]),
     }, ["session_id", "status", "created_at", "expires_at"], extra=False),
     "PresentationAnswer": _obj({"redirect_uri": {"type": "string", "format": "uri"}}, extra=False),
 }
 
 
-def _json(schema: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
-
-
 _API_KEY = [{"ApiKey": []}]
-_SESSION = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+_SESSION = path_param("session_id", "The verification session id (a UUID).", fmt="uuid")
 
 PATHS: dict[str, Any] = {
     "/v1/verifier/authorization-request": {"post": {
         "summary": "Create an authorization request (a verification session)",
         "security": _API_KEY,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("CreateRequest")}}},
-        "responses": {"201": _json("CreateResponse", "Session created"),
-                      "400": _json("Error", "Malformed body, invalid DCQL query (code = the DCQL reason), "
+        "requestBody": body("CreateRequest"),
+        "responses": {"201": _json(_ref("CreateResponse"), "Session created"),
+                      "400": _json(_ref("Error"), "Malformed body, invalid DCQL query (code = the DCQL reason), "
                                    "key not matching verifier_client_id"),
-                      "401": _json("Error", "Invalid or missing X-API-Key"),
-                      "503": _json("Error", "The ledger needed to resolve verifier_client_id is unreachable")},
+                      "401": _json(_ref("Error"), "Invalid or missing X-API-Key"),
+                      "503": _json(_ref("Error"), "The ledger needed to resolve verifier_client_id is unreachable")},
     }},
     "/v1/verifier/request/{session_id}": {
         "parameters": [_SESSION],
         "get": {"summary": "The signed Request Object (typ oauth-authz-req+jwt); pending -> in_progress",
                 "responses": {"200": {"description": "The JAR", "content": {
                     "application/oauth-authz-req+jwt": {"schema": {"type": "string"}}}},
-                    "404": _json("OAuthError", "Unknown, expired or already answered session "
+                    "404": _json(_ref("OAuthError"), "Unknown, expired or already answered session "
                                  "(invalid_request_uri)")}},
         "post": {"summary": "request_uri_method=post (OID4VP 1.0 §5.10.1): the JAR, re-signed with the "
                             "wallet_nonce when one is sent",
                  "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": _obj(
-                     {"wallet_metadata": _STR, "wallet_nonce": _STR})}}},
+                     {"wallet_metadata": STRING, "wallet_nonce": STRING})}}},
                  "responses": {"200": {"description": "The JAR", "content": {
                      "application/oauth-authz-req+jwt": {"schema": {"type": "string"}}}},
-                     "400": _json("OAuthError", "A wallet_nonce the session cannot sign in (the session "
+                     "400": _json(_ref("OAuthError"), "A wallet_nonce the session cannot sign in (the session "
                                   "did not offer request_uri_method=post, the verifier restarted, or the "
                                   "value is empty or longer than 512 characters)"),
-                     "404": _json("OAuthError", "Unknown, expired or answered session")}},
+                     "404": _json(_ref("OAuthError"), "Unknown, expired or answered session")}},
     },
     "/v1/verifier/presentation/{session_id}": {
         "parameters": [_SESSION],
@@ -163,21 +149,21 @@ PATHS: dict[str, Any] = {
                  "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": _obj({
                      "vp_token": {"type": "string", "description": "JSON object: credential query id -> "
                                   "array of Presentations (OID4VP 1.0 §8.1)"},
-                     "state": _STR, "response": {"type": "string", "description": "direct_post.jwt: the JWE"},
-                     "error": _STR, "error_description": _STR,
+                     "state": STRING, "response": {"type": "string", "description": "direct_post.jwt: the JWE"},
+                     "error": STRING, "error_description": STRING,
                      "verification_mode": {"enum": ["fail_fast", "run_all"], "default": "fail_fast"}})}}},
-                 "responses": {"200": _json("PresentationAnswer", "Verified (the verdict is in the result)"),
-                               "400": _json("OAuthError", "Not attributable, replayed, expired, or not "
+                 "responses": {"200": _json(_ref("PresentationAnswer"), "Verified (the verdict is in the result)"),
+                               "400": _json(_ref("OAuthError"), "Not attributable, replayed, expired, or not "
                                             "OID4VP-compliant"),
-                               "404": _json("OAuthError", "Unknown session")}},
+                               "404": _json(_ref("OAuthError"), "Unknown session")}},
     },
     "/v1/verifier/result/{session_id}": {"get": {
         "summary": "Poll the verification result",
         "security": _API_KEY, "parameters": [_SESSION],
-        "responses": {"200": _json("Result", "pending, in_progress, completed, failed or expired"),
-                      "400": _json("Error", "session_id is not a UUID"),
-                      "401": _json("Error", "Invalid or missing X-API-Key"),
-                      "404": _json("Error", "Unknown session")},
+        "responses": {"200": _json(_ref("Result"), "pending, in_progress, completed, failed or expired"),
+                      "400": _json(_ref("Error"), "session_id is not a UUID"),
+                      "401": _json(_ref("Error"), "Invalid or missing X-API-Key"),
+                      "404": _json(_ref("Error"), "Unknown session")},
     }},
     "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {
         "description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
@@ -185,11 +171,6 @@ PATHS: dict[str, Any] = {
 
 
 def openapi_document() -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Reference verifier (OID4VP 1.0 + DCQL)", "version": "1.0.0", "description": DESCRIPTION},
-        "servers": [{"url": "http://verifier.local"}],
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS,
-                       "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
-    }
+    return document(title="Reference verifier (OID4VP 1.0 + DCQL)", description=DESCRIPTION,
+                    base_url="http://verifier.local", paths=PATHS, schemas=SCHEMAS,
+                    security={"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}})

@@ -256,7 +256,7 @@ async def test_signature_flips_keep_everything_else() -> None:
     """issuer_jwt_bad_signature and kb_bad_signature change only signature bytes."""
     async with rig() as r:
         await r.receive()
-        issued = parse_sd_jwt(r.wallet.held[-1].credential).issuer_jws
+        issued = parse_sd_jwt(r.wallet.held[-1].serialized).issuer_jws
         outcome = await r.present(await r.session(), faults=["issuer_jwt_bad_signature"])
         sent = parse_sd_jwt(outcome.artefacts["presentation"])
         assert sent.issuer_jws.token.rsplit(".", 1)[0] == issued.token.rsplit(".", 1)[0]
@@ -349,7 +349,7 @@ async def test_tamper_faults_keep_the_key_binding_consistent() -> None:
     """Only the named part is broken: the KB-JWT covers the tampered SD-JWT."""
     async with rig() as r:
         await r.receive()
-        issued = parse_sd_jwt(r.wallet.held[-1].credential)
+        issued = parse_sd_jwt(r.wallet.held[-1].serialized)
         for fault in ("tamper_disclosure", "tamper_issuer_jwt"):
             outcome = await r.present(await r.session(), faults=[fault])
             presentation = parse_sd_jwt(outcome.artefacts["presentation"])

@@ -48,7 +48,7 @@ async def test_receive_on_the_did_iota_path_binds_the_holder_key() -> None:
                             ("POST", f"{r.issuer}/token"), ("POST", f"{r.issuer}/nonce"),
                             ("POST", f"{r.issuer}/credential")]
         held = r.wallet.held[-1]
-        assert held.credential == outcome.artefacts["credential"] and held.config_id == outcome.artefacts["config_id"]
+        assert held.serialized == outcome.artefacts["credential"] and held.config_id == outcome.artefacts["config_id"]
         assert held.claims["credentialName"] == TURING_CLAIMS["credentialName"]
         jws = held.sd_jwt.issuer_jws
         assert jws.header["kid"].startswith("did:iota:") and jws.payload["iss"] == jws.header["kid"].split("#")[0]

@@ -21,7 +21,9 @@ from conformance.protocol.oid4vci import (
     PRE_AUTHORIZED_GRANT,
     PROOF_TYP,
     CredentialOffer,
+    NOTIFICATION_EVENTS,
     CredentialResponse,
+    NotificationRequest,
     PreAuthorizedGrant,
     TokenRequest,
     TxCode,
@@ -33,8 +35,10 @@ from conformance.protocol.oid4vci import (
     parse_credential_offer,
     parse_credential_request,
     parse_credential_response,
+    parse_deferred_credential_request,
     parse_issuer_metadata,
     parse_nonce_response,
+    parse_notification_request,
     parse_offer_link,
     parse_proof_jwt,
     parse_token_request,
@@ -188,6 +192,18 @@ def test_spec_example_metadata_parses() -> None:
     assert config.vct == "SD_JWT_VC_example_in_OpenID4VCI" and config.requires_proof
     assert config.proof_types["jwt"].signing_algs == ("ES256",)
     assert config.binding_methods == ("jwk",) and config.display[0]["name"] == "IdentityCredential"
+    assert meta.deferred_credential_endpoint is None and meta.notification_endpoint is None
+
+
+def test_metadata_deferred_and_notification_endpoints() -> None:
+    issuer = SPEC_METADATA["credential_issuer"]
+    meta = parse_issuer_metadata({**SPEC_METADATA, "deferred_credential_endpoint": f"{issuer}/deferred",
+                                  "notification_endpoint": f"{issuer}/notification"}, expected_issuer=issuer)
+    assert meta.deferred_credential_endpoint == f"{issuer}/deferred"
+    assert meta.notification_endpoint == f"{issuer}/notification"
+    with pytest.raises(Oid4vciError) as exc:
+        parse_issuer_metadata({**SPEC_METADATA, "notification_endpoint": "/notification"}, expected_issuer=issuer)
+    assert reason(exc) == ("invalid_request", "invalid_url") and exc.value.field == "metadata.notification_endpoint"
 
 
 def test_metadata_of_another_issuer_must_not_be_used() -> None:
@@ -278,9 +294,46 @@ def test_credential_response_forms() -> None:
 def test_every_error_code_is_documented() -> None:
     assert {"invalid_proof", "invalid_nonce", "invalid_grant", "invalid_credential_request",
             "unknown_credential_configuration", "invalid_request",
-            "unsupported_grant_type"} <= set(ERROR_CODES)
+            "unsupported_grant_type", "invalid_transaction_id", "invalid_notification_id",
+            "invalid_notification_request"} <= set(ERROR_CODES)
     for source, meaning in ERROR_CODES.values():
         assert source and meaning
+    assert ERROR_CODES["invalid_transaction_id"][0] == "OID4VCI §9.3"
+    assert ERROR_CODES["invalid_notification_request"][0] == "OID4VCI §11.3"
+
+
+def test_an_error_without_a_detail_has_its_reason_as_detail() -> None:
+    assert Oid4vciError("invalid_request", "m").detail == "invalid_request"
+    assert Oid4vciError("invalid_grant", "m", "tx_code", "tx_code_mismatch").detail == "tx_code_mismatch"
+
+
+# --- deferred credential (§9) and notification (§11) requests ---------------------------------
+
+
+def test_deferred_credential_request() -> None:
+    assert parse_deferred_credential_request({"transaction_id": "8xLOxBtZp8", "x": 1}).transaction_id == "8xLOxBtZp8"
+    for bad, detail in (([], "not_an_object"), ({}, "missing_parameter"), ({"transaction_id": ""}, "missing_parameter"),
+                        ({"transaction_id": 7}, "missing_parameter")):
+        with pytest.raises(Oid4vciError) as exc:
+            parse_deferred_credential_request(bad)
+        assert reason(exc) == ("invalid_credential_request", detail)
+
+
+def test_notification_request() -> None:
+    parsed = parse_notification_request({"notification_id": "3fwe98js", "event": "credential_failure",
+                                         "event_description": "Could not store the Credential. Out of storage."})
+    assert parsed == NotificationRequest("3fwe98js", "credential_failure",
+                                         "Could not store the Credential. Out of storage.")
+    assert set(NOTIFICATION_EVENTS) == {"credential_accepted", "credential_failure", "credential_deleted"}
+    for bad, detail in (("x", "not_an_object"), ({"event": "credential_accepted"}, "missing_parameter"),
+                        ({"notification_id": "n", "event": "Credential_Accepted"}, "invalid_event"),
+                        ({"notification_id": "n", "event": "credential_deleted", "event_description": 'a "b"'},
+                         "invalid_parameter"),
+                        ({"notification_id": "n", "event": "credential_deleted", "event_description": "é"},
+                         "invalid_parameter")):
+        with pytest.raises(Oid4vciError) as exc:
+            parse_notification_request(bad)
+        assert reason(exc) == ("invalid_notification_request", detail)
 
 
 # --- key proofs (Appendix F) ------------------------------------------------------------------

@@ -24,15 +24,14 @@ from conformance.protocol.sdjwt import parse_sd_jwt, verify_sd_jwt
 from reference.common.store import Store
 from reference.eudiw import EudiwSettings, create_app, open_store
 from reference.eudiw.openapi import openapi_document
+from tests.reference.openapi_contract import check_openapi_document, validate_response
 from tests.reference.test_issuer_world import (
     ISSUER,
     Wallet,
     World,
-    check_openapi_document,
     issuer_key,
     make_world,
     oauth_error,
-    validate_response,
 )
 
 pytestmark = pytest.mark.anyio

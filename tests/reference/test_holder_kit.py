@@ -33,7 +33,7 @@ from reference.verifier import create_app as create_verifier
 from reference.verifier import open_store as open_verifier_store
 from reference.ledger import create_app as create_ledger
 from reference.ledger.store import open_store as open_ledger_store
-from tests.reference.test_ledger_kit import OpenApiContract
+from tests.reference.openapi_contract import OpenApiContract
 
 HOLDER = "http://holder.local"
 LEDGER = "http://ledger.local"

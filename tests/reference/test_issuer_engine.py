@@ -17,6 +17,7 @@ from conformance.protocol.sdjwt import parse_sd_jwt, verify_sd_jwt
 from conformance.protocol.status_list import STATUS_INVALID
 from reference.issuer.engine import IssuerEngine, OfferSpec
 from tests.reference.test_issuer_status import list_status
+from tests.reference.openapi_contract import validate_response
 from tests.reference.test_issuer_world import (
     ISSUER,
     TURING_OFFER,
@@ -25,7 +26,6 @@ from tests.reference.test_issuer_world import (
     issuer_key,
     make_world,
     oauth_error,
-    validate_response,
 )
 
 pytestmark = pytest.mark.anyio

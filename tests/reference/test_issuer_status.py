@@ -24,6 +24,7 @@ from conformance.protocol.status_list import (
 from conformance.resolver import DidResolver
 from reference.issuer.openapi import openapi_document
 from tests.reference.test_issuer_flow import IDENTITY_OFFER, RESIDENT_OFFER
+from tests.reference.openapi_contract import check_openapi_document, validate_response
 from tests.reference.test_issuer_world import (
     HAIP_KEY,
     ISSUER,
@@ -32,9 +33,7 @@ from tests.reference.test_issuer_world import (
     TURING_KEY,
     Wallet,
     World,
-    check_openapi_document,
     make_world,
-    validate_response,
 )
 
 pytestmark = pytest.mark.anyio

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -278,43 +275,6 @@ async def issuer_key(http: httpx.AsyncClient, credential: str) -> PublicKey:
 def oauth_error(response: httpx.Response) -> tuple[int, str, str | None]:
     body = response.json()
     return response.status_code, body["error"], body.get("error_detail")
-
-
-# --- OpenAPI documents against real responses (every issuer surface) ------------------------
-
-
-def check_openapi_document(doc: dict[str, Any], app: Starlette) -> None:
-    """Structurally valid 3.1, schemas valid JSON Schema 2020-12, every route documented with
-    its path parameters, nothing documented that is not routed."""
-    assert doc["openapi"].startswith("3.1") and doc["info"]["title"] and doc["paths"]
-    for schema in doc["components"]["schemas"].values():
-        jsonschema.Draft202012Validator.check_schema(schema)
-    for path, operations in doc["paths"].items():
-        params = set(re.findall(r"{(\w+)}", path))
-        for op in operations.values():
-            assert params == {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
-            assert op["responses"] and op["operationId"]
-            for ref in re.findall(r'"\$ref": "#/components/schemas/(\w+)"', json.dumps(op)):
-                assert ref in doc["components"]["schemas"], ref
-    routes = {route.path for route in app.routes}  # type: ignore[attr-defined]
-    assert routes == set(doc["paths"]), "every route documented, nothing documented that is not"
-
-
-def validate_response(doc: dict[str, Any], path: str, method: str,
-                      response: httpx.Response) -> None:
-    """The response's status is documented for the operation and its body fits the schema."""
-    responses = doc["paths"][path][method]["responses"]
-    status = str(response.status_code)
-    assert status in responses, f"{method.upper()} {path} answered {status}, undocumented"
-    content = responses[status].get("content")
-    if content is None:
-        assert not response.content, f"{method.upper()} {path} {status}: body undocumented"
-        return
-    media_type, spec = next(iter(content.items()))
-    assert response.headers["content-type"].split(";")[0] == media_type
-    body = response.json() if media_type == "application/json" else response.text
-    jsonschema.validate(body, {**spec["schema"], "components": doc["components"]},
-                        cls=jsonschema.Draft202012Validator)
 
 
 # --- tests of the world's promises: persistence across restarts -------------------------------

@@ -7,15 +7,12 @@ right, body valid against the schema), so each test doubles as a contract check.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import jsonschema
 
 from conformance.net import Network, make_client
 from conformance.protocol.jose import PrivateKey, sign_jws
@@ -25,6 +22,7 @@ from reference.ledger import LedgerSettings, create_app
 from reference.ledger.openapi import openapi_document
 from reference.ledger.service import LedgerService
 from reference.ledger.store import open_store
+from tests.reference.openapi_contract import OpenApiContract
 
 LEDGER = "http://ledger.local"
 ADMIN_KEY = "ledger-admin-key-for-tests"
@@ -72,52 +70,6 @@ async def running_ledger(path: str = ":memory:", *, clock: FakeClock | None = No
     finally:
         await (service.close() if crash else service.drain())
         store.close()
-
-
-# --- the OpenAPI contract, applied to every response ---------------------------------------
-
-
-class OpenApiContract:
-    """Every response a service gives is checked against the OpenAPI document it serves: the
-    status is documented for the operation, the media type is the documented one, and the body
-    validates against the documented schema (a documented response without content must have no
-    body). Used as an httpx response hook; responses from other hosts and the document itself are
-    left alone. The ledger's and the holder's test clients both use it."""
-
-    def __init__(self, doc: dict[str, Any], host: str) -> None:
-        self.doc, self.host = doc, host
-        self._templates = [(re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", t) + "$"), t) for t in doc["paths"]]
-
-    def operation(self, method: str, path: str) -> dict[str, Any]:
-        for regex, template in self._templates:
-            if regex.match(path) and method.lower() in self.doc["paths"][template]:
-                return self.doc["paths"][template][method.lower()]
-        raise AssertionError(f"{method} {path} is not described in the OpenAPI document of {self.host}")
-
-    def validate(self, schema: dict[str, Any], instance: Any) -> None:
-        # `#/components/...` refs resolve against the root: give the schema the doc's components.
-        root = {**schema, "components": self.doc["components"]}
-        jsonschema.Draft202012Validator(
-            root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(instance)
-
-    async def check(self, response: httpx.Response) -> None:
-        request = response.request
-        if request.url.host != self.host or request.url.path == "/openapi.json":
-            return
-        await response.aread()
-        responses = self.operation(request.method, request.url.path)["responses"]
-        status = str(response.status_code)
-        assert status in responses, (f"{request.method} {request.url.path} answered {status} "
-                                     f"({response.text[:300]}); documented: {', '.join(responses)}")
-        content = responses[status].get("content")
-        if content is None:
-            assert not response.content, f"{request.method} {request.url.path}: {status} has a body"
-            return
-        ((media_type, spec),) = content.items()
-        got = response.headers.get("content-type", "").split(";")[0].strip()
-        assert got == media_type, f"{request.method} {request.url.path}: content-type {got!r}, " \
-                                  f"documented {media_type!r}"
-        self.validate(spec["schema"], json.loads(response.content))
 
 
 CONTRACT = OpenApiContract(DOC, "ledger.local")

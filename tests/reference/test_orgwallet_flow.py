@@ -23,15 +23,14 @@ from reference.issuer.configs import load_configurations
 from reference.orgwallet import OrgWalletSettings, create_app, open_store
 from reference.orgwallet.openapi import openapi_document
 from tests.reference.test_issuer_status import list_status
+from tests.reference.openapi_contract import check_openapi_document, validate_response
 from tests.reference.test_issuer_world import (
     ISSUER,
     Wallet,
     World,
-    check_openapi_document,
     issuer_key,
     make_world,
     oauth_error,
-    validate_response,
 )
 
 pytestmark = pytest.mark.anyio

@@ -205,7 +205,7 @@ async def _request_credential(ctx: StepContext, args: Inputs, session: WireSessi
                   "credential is a compact SD-JWT (OID4VCI 1.0 A.3.4)")
     held = flow.checked(HeldCredential.parse, answer.credentials[0], key, config_id=chosen,
                         credential_issuer=session.credential_issuer)
-    flow.artefacts.update(credential=held.credential, issuer_jwt=held.issuer_jwt,
+    flow.artefacts.update(credential=held.serialized, issuer_jwt=held.issuer_jwt,
                           notification_id=answer.notification_id)
     ctx.wallet.held.append(held)
     ctx.state[SESSION] = replace(session, notification_id=answer.notification_id or session.notification_id)
