@@ -95,6 +95,7 @@ class RequestPlan:
     request_uri_method: str | None = None
     jar_set: Mapping[str, Any] = field(default_factory=dict)
     jar_drop: tuple[str, ...] = ()
+    jar_typ: str | None = JAR_TYP     # the Request Object's typ header (None: absent)
     signing: str = "valid"
     url_extra: tuple[tuple[str, str], ...] = ()
     reorder_url: bool = False
@@ -171,6 +172,10 @@ VARIATIONS: Mapping[str, Variation] = {v.name: v for v in (
               "response_uri is another URI", _response_uri_not_allowed),
     Variation("redirect_uri_with_direct_post", "OID4VP 1.0 §8.2", "redirect_uri beside response_mode direct_post",
               _set(redirect_uri=lambda p: f"{p.base_url}/callback")),
+    Variation("bad_typ", "OID4VP 1.0 §5; RFC 9101 §10.8",
+              "the Request Object's typ is JWT instead of oauth-authz-req+jwt", _replace(jar_typ="JWT")),
+    Variation("no_typ", "OID4VP 1.0 §5; RFC 9101 §10.8", "the Request Object has no typ header",
+              _replace(jar_typ=None)),
     Variation("no_nonce", "OID4VP 1.0 §5.2", "the Request Object has no nonce",
               _replace(jar_drop=lambda p: (*p.jar_drop, "nonce"))),
     Variation("bad_prefix", "OID4VP 1.0 §5.9.1, §5.9.3",
@@ -265,7 +270,8 @@ def request_object(plan: RequestPlan, key: PrivateKey, *, iat: int,
     claims.update(plan.jar_set)
     if plan.signing == "unsigned":   # RFC 7519 §6.1 Unsecured JWT
         return f"{b64u_json({'alg': 'none', 'typ': JAR_TYP})}.{b64u_json(claims)}."
-    token = sign_jws({k: v for k, v in jws.header.items() if k != "alg"}, claims, key)
+    header = {k: v for k, v in jws.header.items() if k not in ("alg", "typ")}
+    token = sign_jws({**header, **({"typ": plan.jar_typ} if plan.jar_typ else {})}, claims, key)
     return _corrupt(token) if plan.signing == "corrupt" else token
 
 

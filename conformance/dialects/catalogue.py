@@ -202,7 +202,7 @@ _ALL: tuple[OperationSpec, ...] = (
           "artefacts: authorization_request, request_id, request_object, rp_client_id, verifier_key",
           dcql="the DCQL query (object)",
           variations="deliberate deviations (list), conformance/rp.py VARIATIONS: bad_signature, "
-                     "client_id_mismatch, response_uri_not_allowed, redirect_uri_with_direct_post, no_nonce, "
+                     "client_id_mismatch, response_uri_not_allowed, redirect_uri_with_direct_post, bad_typ, no_typ, no_nonce, "
                      "bad_prefix, no_state, long_state, unknown_params, request_uri_method_post, "
                      "response_redirect, enc_key_without_use, request_uri_unknown, request_uri_unreachable, "
                      "response_uri_unreachable",
