@@ -31,13 +31,14 @@ def tcs_body(err: ApiError) -> dict[str, Any]:
 
 # RFC 6749 §5.2: error_description "MUST NOT include characters outside the set %x20-21 /
 # %x23-5B / %x5D-7E" (printable ASCII without `"` and backslash). Messages cite clauses as "§5.2".
-_OAUTH_SPELLED = {"\u00a7": "section "}
+_OAUTH_SPELLED = {"\u00a7": "section ", '"': "'", "\\": "/"}
 _OAUTH_ALLOWED = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
 
 
 def oauth_description(message: str) -> str:
-    """`message` within RFC 6749 §5.2's error_description charset: "§" spelled out, any other
-    character outside it (quotes, backslashes, control characters, non-ASCII) replaced by "?"."""
+    """`message` within RFC 6749 §5.2's error_description charset: "§" spelled out, double quotes
+    and backslashes turned into ' and /, any other character outside it (control characters,
+    non-ASCII) replaced by "?". Every OAuth-shaped body of every role goes through here."""
     spelled = "".join(_OAUTH_SPELLED.get(ch, ch) for ch in message)
     return "".join(ch if ch in _OAUTH_ALLOWED else "?" for ch in spelled)
 

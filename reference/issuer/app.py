@@ -25,7 +25,7 @@ from conformance.protocol.errors import Oid4vciError
 from conformance.protocol.oid4vci import oid4vci_error
 from reference.common.body import json_object
 from reference.common.clock import Clock
-from reference.common.errors import error_handlers, tcs_body
+from reference.common.errors import error_handlers, oauth_description, tcs_body
 from reference.common.store import Store
 from reference.issuer.engine import IssuerEngine
 from reference.issuer.metadata import (
@@ -44,8 +44,6 @@ Handler = Callable[[Request], Awaitable[Response]]
 # §9.3, §11.3: every other code is 400).
 OAUTH_STATUS = {"invalid_client": 401, "invalid_token": 401}
 NO_STORE = {"Cache-Control": "no-store"}
-# OID4VCI §8.3.1.2 / RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E only.
-_DESCRIPTION_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
 
 
 def engine_of(request: Request) -> IssuerEngine:
@@ -183,16 +181,11 @@ async def openapi(request: Request) -> Response:
 
 async def on_oid4vci_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Oid4vciError)
-    body = {"error": exc.reason, "error_description": _ascii(exc.message)}
+    body = {"error": exc.reason, "error_description": oauth_description(exc.message)}
     detail = getattr(exc, "detail", None)
     if detail and detail != exc.reason:
         body["error_detail"] = detail  # an extension: the finer reason, for conformance tools
     return _json(body, OAUTH_STATUS.get(exc.reason, 400), NO_STORE)
-
-
-def _ascii(message: str) -> str:
-    text = message.replace("§", "section ")
-    return "".join(c if c in _DESCRIPTION_CHARS else "'" if c == '"' else "?" for c in text)
 
 
 ROUTES: list[tuple[str, Handler, list[str]]] = [

@@ -69,14 +69,9 @@ WALLET_NONCE_MAX = 512
 
 
 def oauth_error(status: int, code: str, message: str) -> OAuthError:
-    """An error of the wallet-facing endpoints, its description limited to the characters RFC 6749
-    §5.2 allows (%x20-21 / %x23-5B / %x5D-7E): the protocol core's messages cite clauses with '§'."""
-    return OAuthError(status, code, oauth_description(message))
-
-
-def oauth_description(text: str) -> str:
-    text = text.replace("§", "section ").replace('"', "'").replace("\\", "/")
-    return "".join(ch if 0x20 <= ord(ch) <= 0x7E else "?" for ch in text)
+    """An error of the wallet-facing endpoints; its body (reference.common.errors.oauth_body)
+    keeps the description within RFC 6749 §5.2's charset."""
+    return OAuthError(status, code, message)
 
 
 class VerifierService:

@@ -22,7 +22,7 @@ RFC6749_DESCRIPTION = re.compile(r"[\x20-\x21\x23-\x5B\x5D-\x7E]*")
 
 def test_section_signs_are_spelled_out_and_other_characters_replaced() -> None:
     message = 'proof JWT: "nonce" \\ mismatch (OID4VCI 1.0 §8.2, RFC 9901 §7.1); expected «c_nonce»\n'
-    assert oauth_description(message) == ("proof JWT: ?nonce? ? mismatch (OID4VCI 1.0 section 8.2, "
+    assert oauth_description(message) == ("proof JWT: 'nonce' / mismatch (OID4VCI 1.0 section 8.2, "
                                           "RFC 9901 section 7.1); expected ?c_nonce??")
 
 
@@ -57,5 +57,5 @@ async def test_an_oauth_error_reaches_the_wire_within_the_charset() -> None:
     assert response.status_code == 400
     body = response.json()
     assert body == {"error": "invalid_request",
-                    "error_description": "tx_code ?12section ? is wrong (OID4VCI 1.0 section 6.1)"}
+                    "error_description": "tx_code '12section ' is wrong (OID4VCI 1.0 section 6.1)"}
     assert RFC6749_DESCRIPTION.fullmatch(body["error_description"])
