@@ -6,6 +6,7 @@ redirecting receiver changes nothing for issuance."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -103,14 +104,17 @@ async def over_sockets(tmp_path: Path) -> AsyncIterator[tuple[Any, httpx.AsyncCl
         await server.stop()
 
 
+# Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default): a port the OS
+# hands out is also what outgoing connections (httpx, the other xdist worker) get as their local
+# port, so a port chosen from that range can be taken between the check and the server's bind.
+_PORT_RANGE = (20000, 32000)
+_ports = random.Random()
+
+
 def free_base_port() -> int:
-    """A base port whose next five ports are free too (OS-assigned, then checked)."""
-    for _ in range(50):
-        probe = bind_socket("127.0.0.1", 0)
-        base = probe.getsockname()[1]
-        probe.close()
-        if base > 65535 - 5:
-            continue
+    """A base port whose next five ports are free too, outside the ephemeral range."""
+    for _ in range(200):
+        base = _ports.randrange(*_PORT_RANGE)
         held = []
         try:
             held = [bind_socket("127.0.0.1", base + i) for i in range(6)]
@@ -120,7 +124,7 @@ def free_base_port() -> int:
         finally:
             for sock in held:
                 sock.close()
-    raise RuntimeError("no four consecutive free ports found")
+    raise RuntimeError(f"no six consecutive free ports found in {_PORT_RANGE}")
 
 
 async def notarized_issuance(http: httpx.AsyncClient, deployment: Any,
