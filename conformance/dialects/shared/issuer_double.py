@@ -16,12 +16,11 @@ first `issuer.double_offer` of a scenario and stopped when the scenario ends (a 
 
 from __future__ import annotations
 
-import itertools
 import string
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
 
 from conformance.dialects.base import InputError, OperationResult, StepContext
+from conformance.dialects.hosting import host
 from conformance.dialects.inputs import Inputs
 from conformance.issuer_double import IssuerDouble, issuer_key_url
 
@@ -29,40 +28,7 @@ DOUBLE = "issuer_double.host"
 URL_SAFE = string.ascii_letters + string.digits + "-._~"
 DEFAULT_CONFIG = "HarnessCredential"
 DEFAULT_CLAIMS = {"credentialName": "Issuer double credential", "issuedTime": "2026-01-15T00:00:00Z"}
-_hosts = itertools.count(1)
 
-
-class _App(Protocol):
-    def app(self) -> Any: ...
-
-
-Hosted = TypeVar("Hosted", bound=_App)
-
-
-async def host(ctx: StepContext, name: str, build: Callable[[str], Hosted]) -> Hosted:
-    """Build a harness-hosted app with the base URL the target's deployment reaches it at, serve it
-    until the scenario ends: in-process on the embedded reference's network, else on a socket of
-    the webhook receiver's listen host (the same plumbing as the harness Verifier's)."""
-    network = getattr(ctx.target.deployment, "network", None)
-    if network is not None:
-        hosted = build(f"https://{name}-{next(_hosts)}.local")
-        base = hosted.base_url  # type: ignore[attr-defined]
-        network.mount(base, hosted.app())
-
-        async def unmount() -> None:
-            network.unmount(base)
-
-        ctx.cleanups.append(unmount)
-        return hosted
-    from conformance.harness.webhooks import WILDCARD_HOSTS, AppServer, WebhookSettings, bind_socket, http_url
-    listen = WebhookSettings.parse(getattr(ctx.target, "webhooks", None)).listen_host
-    sock = bind_socket(listen, 0)
-    address = "127.0.0.1" if listen in WILDCARD_HOSTS else listen
-    hosted = build(http_url(address, int(sock.getsockname()[1])))
-    server = AppServer(hosted.app(), sock)
-    await server.start()
-    ctx.cleanups.append(server.stop)
-    return hosted
 
 
 def _draw(ctx: StepContext) -> Callable[[int], str]:

@@ -14,12 +14,12 @@ dialect. They need only the holder role: the harness hosts the RP itself, starte
 
 from __future__ import annotations
 
-import itertools
 import string
 from collections.abc import Mapping
 from typing import Any
 
 from conformance.dialects.base import InputError, OperationResult, StepContext
+from conformance.dialects.hosting import host
 from conformance.dialects.inputs import Inputs
 from conformance.exchange import Exchange
 from conformance.issuer_keys import IssuerKeys
@@ -31,7 +31,6 @@ from conformance.rp import authorization_request as authorization_request_url
 
 PARTY, LAST = "rp.party", "rp.last"
 URL_SAFE = string.ascii_letters + string.digits + "-._~"   # OID4VP 1.0 §5.2: nonce and state
-_hosts = itertools.count(1)
 
 
 # --- hosting -----------------------------------------------------------------------------------
@@ -39,31 +38,8 @@ _hosts = itertools.count(1)
 async def _party(ctx: StepContext) -> RelyingParty:
     party = ctx.state.get(PARTY)
     if party is None:
-        party = await _host(ctx)
+        party = await host(ctx, "rp", lambda base: RelyingParty(base, clock=ctx.now))
         ctx.state[PARTY] = party
-    return party
-
-
-async def _host(ctx: StepContext) -> RelyingParty:
-    network = getattr(ctx.target.deployment, "network", None)
-    if network is not None:
-        party = RelyingParty(f"https://rp-{next(_hosts)}.local", clock=ctx.now)
-        network.mount(party.base_url, party.app())
-
-        async def unmount() -> None:
-            network.unmount(party.base_url)
-
-        ctx.cleanups.append(unmount)
-        return party
-    # The webhook receiver's socket plumbing, reused: same listen host, a port of its own.
-    from conformance.harness.webhooks import WILDCARD_HOSTS, AppServer, WebhookSettings, bind_socket, http_url
-    listen = WebhookSettings.parse(getattr(ctx.target, "webhooks", None)).listen_host
-    sock = bind_socket(listen, 0)
-    host = "127.0.0.1" if listen in WILDCARD_HOSTS else listen
-    party = RelyingParty(http_url(host, int(sock.getsockname()[1])), clock=ctx.now)
-    server = AppServer(party.app(), sock)
-    await server.start()
-    ctx.cleanups.append(server.stop)
     return party
 
 
